@@ -1,0 +1,341 @@
+"""Read and write CSS3.0 tables: CSV with CSS3.0 column names, and fixed-width flat files.
+
+Both directions are lossless: a CSV value is parsed to the column's type and written
+back with the shortest representation that reads back to the same value (Python
+``repr`` for floats); a flat-file float is written with the schema's decimals, or with more
+if the value needs them and the column is wide enough (``strict=True`` refuses to round).
+The IDC layout writes Oracle-style numbers without a leading zero (``.311``, ``-.016``),
+as the IDC's own exports do, so its tables round-trip byte for byte.
+"""
+
+from __future__ import annotations
+
+import csv
+import dataclasses
+import io
+import os
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+from typing import Any
+
+from testban.records.css30 import ALIASES, LAYOUTS, TABLES, Column, Record, columns, table_of
+
+PathLike = str | os.PathLike[str]
+
+
+class TableError(ValueError):
+    """A table could not be read or written; says which file, row and column."""
+
+    def __init__(self, message: str, *, file: str = "", row: int | None = None, column: str = ""):
+        parts = (file, f"row {row}" if row is not None else "", f"{column!r}" if column else "")
+        where = ", ".join(p for p in parts if p)
+        super().__init__(f"{where}: {message}" if where else message)
+        self.file, self.row, self.column = file, row, column
+
+
+def _convert(kind: str, text: str) -> Any:
+    if kind == "a":
+        return text
+    if kind == "i":
+        return int(text)
+    return float(text)
+
+
+# --------------------------------------------------------------------------------- CSV
+
+
+def read_csv(path: PathLike, table: str | None = None) -> list[Record]:
+    """Read a CSS3.0 table from CSV; the table name defaults to the file's stem.
+
+    Columns are matched by name (any order; missing columns take the CSS3.0 null value;
+    an unknown column is an error, so a misspelt header is never silently dropped).
+    """
+    path = Path(path)
+    cls = table_of(table or path.stem.split(".")[-1])
+    with open(path, newline="", encoding="utf-8") as fh:
+        return _rows_from_csv(fh, cls, str(path))
+
+
+def _rows_from_csv(fh: Iterable[str], cls: type[Record], name: str) -> list[Record]:
+    reader = csv.reader(fh)
+    try:
+        header = next(reader)
+    except StopIteration:
+        return []
+    kinds = {c.name: c.kind for c in columns(cls, "idc")}
+    aliases = ALIASES.get(cls.table, {})
+    names = [aliases.get(h.strip(), h.strip()) for h in header]
+    for n in names:
+        if n not in kinds:
+            raise TableError(f"unknown column for table {cls.table}", file=name, column=n)
+    out = []
+    for i, row in enumerate(reader, start=2):
+        if not row:
+            continue
+        if len(row) != len(names):
+            raise TableError(f"{len(row)} fields, header has {len(names)}", file=name, row=i)
+        values = {}
+        for n, text in zip(names, row, strict=True):
+            try:
+                values[n] = _convert(kinds[n], text)
+            except ValueError:
+                raise TableError(
+                    f"not a valid {kinds[n]!r} value: {text!r}", file=name, row=i, column=n
+                ) from None
+        out.append(cls(**values))
+    return out
+
+
+def _csv_text(value: Any) -> str:
+    if isinstance(value, float):
+        return repr(value)
+    return str(value)
+
+
+def write_csv(records: Sequence[Record], path: PathLike, table: str | None = None) -> Path:
+    """Write records of one table as CSV with CSS3.0 column names; returns the path.
+
+    An empty sequence writes the header of ``table`` (required then) so that a stage with
+    nothing to report still leaves a readable file.
+    """
+    path = Path(path)
+    cls = _class_of(records, table)
+    names = [c.name for c in columns(cls, "idc")]
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(path.name + ".part")
+    with open(tmp, "w", newline="", encoding="utf-8") as fh:
+        w = csv.writer(fh, lineterminator="\n")
+        w.writerow(names)
+        for r in records:
+            w.writerow([_csv_text(getattr(r, n)) for n in names])
+    os.replace(tmp, path)
+    return path
+
+
+def _class_of(records: Sequence[Record], table: str | None) -> type[Record]:
+    if table is not None:
+        cls = table_of(table)
+    elif records:
+        cls = type(records[0])
+    else:
+        raise TableError("cannot write an empty table without its name (table=...)")
+    bad = next((r for r in records if type(r) is not cls), None)
+    if bad is not None:
+        raise TableError(f"mixed tables: {type(bad).__name__} among {cls.__name__} rows")
+    return cls
+
+
+# --------------------------------------------------------------------------- flat files
+
+
+def _line_width(cols: list[Column]) -> int:
+    return sum(c.width for c in cols) + len(cols) - 1
+
+
+def detect_layout(cls: type[Record], line: str) -> str:
+    """The layout (``"css3.0"`` or ``"idc"``) whose line width matches ``line``."""
+    n = len(line.rstrip("\r\n"))
+    for layout in LAYOUTS:
+        if n == _line_width(columns(cls, layout)):
+            return layout
+    widths = {lay: _line_width(columns(cls, lay)) for lay in LAYOUTS}
+    raise TableError(f"line of {n} characters fits no {cls.table} layout {widths}")
+
+
+def read_flat(path: PathLike, table: str | None = None, layout: str = "auto") -> list[Record]:
+    """Read a fixed-width CSS3.0 flat file (``prefix.arrival``, ``prefix.site`` …).
+
+    The table defaults to the file's suffix; ``layout="auto"`` picks standard CSS3.0 or the
+    IDC layout from the line width. Trailing blanks may be missing (some tools trim them).
+    """
+    path = Path(path)
+    cls = table_of(table or path.suffix.lstrip(".") or path.name)
+    with open(path, encoding="utf-8", errors="replace") as fh:
+        lines = [ln.rstrip("\r\n") for ln in fh]
+    return _rows_from_flat(lines, cls, str(path), layout)
+
+
+def _rows_from_flat(lines: list[str], cls: type[Record], name: str, layout: str) -> list[Record]:
+    lines = [ln for ln in lines if ln.strip()]
+    if not lines:
+        return []
+    if layout == "auto":
+        layout = _detect_for_file(cls, lines, name)
+    cols = columns(cls, layout)
+    spans, start = [], 0
+    for c in cols:
+        spans.append((c, start, start + c.width))
+        start += c.width + 1
+    out = []
+    for i, line in enumerate(lines, start=1):
+        values = {}
+        for c, a, b in spans:
+            text = line[a:b].strip()
+            if c.kind == "a":
+                values[c.name] = text
+                continue
+            try:
+                values[c.name] = _convert(c.kind, text) if text else c.na
+            except ValueError:
+                raise TableError(
+                    f"not a valid {c.kind!r} value: {text!r}", file=name, row=i, column=c.name
+                ) from None
+        out.append(cls(**values))
+    return out
+
+
+def _detect_for_file(cls: type[Record], lines: list[str], name: str) -> str:
+    longest = max(lines, key=len)
+    for layout in LAYOUTS:
+        if len(longest) == _line_width(columns(cls, layout)):
+            return layout
+    # Trimmed trailing blanks: accept the narrowest layout the longest line fits.
+    for layout in sorted(LAYOUTS, key=lambda lay: _line_width(columns(cls, lay))):
+        if len(longest) <= _line_width(columns(cls, layout)):
+            return layout
+    try:
+        return detect_layout(cls, longest)
+    except TableError as exc:
+        raise TableError(str(exc), file=name) from None
+
+
+def _format_float(value: float, width: int, dec: int, oracle: bool) -> str | None:
+    """``value`` in ``width`` characters with at least ``dec`` decimals, exactly if possible.
+
+    Returns None when no rendering both fits and reads back as ``value``.
+    """
+    # The schema's decimals first, then more (precision), then fewer (a wide value whose
+    # extra decimals are zeros, e.g. 26023.3 in f7.2).
+    for d in (*range(dec, 16), *range(dec - 1, -1, -1)):
+        text = f"{value:.{d}f}"
+        if oracle:
+            text = _strip_leading_zero(text)
+        if len(text) <= width and float(text) == value:
+            return text
+    return None
+
+
+def _strip_leading_zero(text: str) -> str:
+    if text.startswith("0.") and len(text) > 2:
+        return text[1:]
+    if text.startswith("-0.") and len(text) > 3:
+        return "-" + text[2:]
+    return text
+
+
+def _flat_field(value: Any, c: Column, oracle: bool, strict: bool) -> str:
+    if c.kind == "a":
+        text = str(value)
+        if len(text) > c.width:
+            raise TableError(f"{text!r} is longer than {c.width} characters", column=c.name)
+        return text.ljust(c.width)
+    if c.kind == "i":
+        text = str(int(value))
+        if len(text) > c.width:
+            raise TableError(f"{text} does not fit in {c.width} digits", column=c.name)
+        return text.rjust(c.width)
+    text = _format_float(float(value), c.width, c.decimals, oracle)
+    if text is None:
+        if strict:
+            raise TableError(
+                f"{value!r} cannot be written exactly in f{c.width}.{c.decimals}", column=c.name
+            )
+        text = f"{value:.{c.decimals}f}"
+        text = _strip_leading_zero(text) if oracle else text
+        if len(text) > c.width:
+            raise TableError(f"{value!r} does not fit in f{c.width}.{c.decimals}", column=c.name)
+    return text.rjust(c.width)
+
+
+def write_flat(
+    records: Sequence[Record],
+    path: PathLike,
+    layout: str = "css3.0",
+    *,
+    table: str | None = None,
+    strict: bool = False,
+) -> Path:
+    """Write records as a fixed-width CSS3.0 flat file in ``layout`` (``css3.0`` or ``idc``).
+
+    Floats keep every digit that fits; with ``strict=True`` a value that would be rounded
+    raises :class:`TableError` instead (use it to prove a conversion lossless).
+    """
+    path = Path(path)
+    cls = _class_of(records, table)
+    cols = columns(cls, layout)
+    oracle = layout == "idc"
+    buf = io.StringIO()
+    for i, r in enumerate(records, start=1):
+        try:
+            fields = [_flat_field(getattr(r, c.name), c, oracle, strict) for c in cols]
+        except TableError as exc:
+            raise TableError(str(exc), file=str(path), row=i) from None
+        buf.write(" ".join(fields) + "\n")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(path.name + ".part")
+    tmp.write_text(buf.getvalue(), encoding="utf-8")
+    os.replace(tmp, path)
+    return path
+
+
+# ------------------------------------------------------------------------ convenience
+
+
+def read_table(path: PathLike, table: str | None = None) -> list[Record]:
+    """Read one table from a ``.csv`` file or a flat file named ``prefix.<table>``."""
+    path = Path(path)
+    if path.suffix.lower() == ".csv":
+        return read_csv(path, table)
+    return read_flat(path, table)
+
+
+def read_tables(source: PathLike, tables: Iterable[str] | None = None) -> dict[str, list[Record]]:
+    """Read every CSS3.0 table found at ``source``.
+
+    ``source`` is a directory (``<table>.csv`` files, or flat files ``*.<table>``) or a
+    flat-file prefix such as ``stations/ims_css30/ueb_test``. Returns ``{table: rows}`` for
+    the tables present (restricted to ``tables`` when given).
+    """
+    source = Path(source)
+    wanted = [t.lower() for t in (tables or TABLES)]
+    found: dict[str, list[Record]] = {}
+    for t in wanted:
+        for cand in _candidates(source, t):
+            if cand.is_file():
+                found[t] = read_table(cand, t)
+                break
+    return found
+
+
+def _candidates(source: Path, table: str) -> list[Path]:
+    if source.is_dir():
+        return [source / f"{table}.csv", *sorted(source.glob(f"*.{table}"))]
+    return [source.with_name(f"{source.name}.{table}"), source.with_name(f"{source.name}.csv")]
+
+
+def write_tables(
+    tables: dict[str, Sequence[Record]],
+    directory: PathLike,
+    *,
+    flat_prefix: str | None = None,
+    **flat_options: Any,
+) -> list[Path]:
+    """Write ``{table: rows}`` into ``directory``.
+
+    By default as ``<table>.csv``; with ``flat_prefix="ueb"`` as flat files ``ueb.<table>``
+    (``flat_options`` go to :func:`write_flat`, e.g. ``layout="idc"``).
+    """
+    directory = Path(directory)
+    out = []
+    for name, rows in tables.items():
+        if flat_prefix is None:
+            out.append(write_csv(rows, directory / f"{name}.csv", table=name))
+        else:
+            path = directory / f"{flat_prefix}.{name}"
+            out.append(write_flat(rows, path, table=name, **flat_options))
+    return out
+
+
+def replace(record: Record, **changes: Any) -> Record:
+    """A copy of ``record`` with ``changes`` (records are plain dataclasses)."""
+    return dataclasses.replace(record, **changes)

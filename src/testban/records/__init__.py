@@ -1,0 +1,49 @@
+"""CSS3.0 records: the rows every stage reads and writes.
+
+One dataclass per CSS3.0 table (``Site``, ``Sitechan``, ``Affiliation``, ``Wfdisc``,
+``Arrival``, ``Assoc``, ``Origin``, ``Origerr``, ``Netmag``, ``Stamag``, ``Amplitude``,
+``Event``), with the column names, null values and external formats of the CSS3.0 schema.
+I/O lives in :mod:`testban.io.css30`.
+"""
+
+from testban.records.css30 import (
+    TABLES,
+    Affiliation,
+    Amplitude,
+    Arrival,
+    Assoc,
+    Column,
+    Event,
+    Netmag,
+    Origerr,
+    Origin,
+    Record,
+    Site,
+    Sitechan,
+    Stamag,
+    Wfdisc,
+    columns,
+    table_of,
+    to_arrays,
+)
+
+__all__ = [
+    "TABLES",
+    "Affiliation",
+    "Amplitude",
+    "Arrival",
+    "Assoc",
+    "Column",
+    "Event",
+    "Netmag",
+    "Origerr",
+    "Origin",
+    "Record",
+    "Site",
+    "Sitechan",
+    "Stamag",
+    "Wfdisc",
+    "columns",
+    "table_of",
+    "to_arrays",
+]
