@@ -23,16 +23,22 @@ console = Console()
 err_console = Console(stderr=True)
 
 
+def _print_version(value: bool) -> None:
+    if value:
+        from importlib.metadata import version
+
+        console.print(f"testban {version('testban')}")
+        raise typer.Exit()
+
+
 @app.callback()
 def _root(
-    version: Annotated[bool, typer.Option("--version", help="Print the version and exit.")] = False,
+    version: Annotated[
+        bool,
+        typer.Option("--version", callback=_print_version, is_eager=True, help="Print the version."),
+    ] = False,
 ) -> None:
     """testban — an open International Data Centre for the nuclear-test ban."""
-    if version:
-        from importlib.metadata import version as _version
-
-        console.print(f"testban {_version('testban')}")
-        raise typer.Exit()
 
 
 @app.command()

@@ -1,0 +1,429 @@
+"""Read waveform files of any common format into one Stream, reporting instead of crashing.
+
+IMS2.0/GSE2.x messages go to :mod:`testban.io.ims20` (ObsPy's C CM6 decoder is never
+used); everything else goes to :func:`obspy.read` (MiniSEED, SAC, CSS3.0 wfdisc, …), with
+a tolerant fallback for wfdisc tables ObsPy does not recognise. Exceptions become
+:class:`~testban.io.problems.ReadProblem` entries naming the file, ObsPy warnings are
+collected per file and reported once each.
+
+Traces of one channel are then joined: overlapping files whose samples agree are joined
+without duplicating samples, disagreeing overlaps and gaps are reported (gaps split the
+trace; nothing is interpolated).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import warnings
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import obspy
+from obspy import Stream, Trace, UTCDateTime
+
+from testban.io.ims20 import is_ims20, read_ims20
+from testban.io.problems import ReadProblem
+
+__all__ = [
+    "Gap",
+    "find_gaps",
+    "iter_waveform_files",
+    "join_traces",
+    "read_file",
+    "read_waveforms",
+    "read_wfdisc",
+]
+
+PathLike = str | os.PathLike[str]
+
+#: ObsPy warnings that are known to be wrong and are dropped (the GSE2 checksum is
+#: written as an absolute value, so a sign difference is not an error).
+_SPURIOUS = (re.compile(r"checksum differs only in absolute value", re.IGNORECASE),)
+
+_DIGITS = re.compile(r"\d+")
+
+#: Fraction of a sample interval by which two traces may be off the same sample grid and
+#: still be joined.
+GRID_TOLERANCE = 0.25
+
+
+def iter_waveform_files(paths: PathLike | Iterable[PathLike]) -> Iterator[Path]:
+    """Yield files from ``paths``, walking directories in sorted order.
+
+    Hidden files and directories (name starting with ``.``, e.g. index caches) are skipped
+    during walks; files named explicitly are always yielded.
+    """
+    if isinstance(paths, str | os.PathLike):
+        paths = [paths]
+    for p in paths:
+        path = Path(p)
+        if not path.is_dir():
+            yield path
+            continue
+        for root, dirs, files in os.walk(path):
+            dirs[:] = sorted(d for d in dirs if not d.startswith("."))
+            for name in sorted(files):
+                if not name.startswith("."):
+                    yield Path(root, name)
+
+
+def _warning_problems(name: str, caught: list[warnings.WarningMessage]) -> list[ReadProblem]:
+    """One warning-severity problem per kind of non-spurious warning.
+
+    Warnings differing only in numbers (byte offsets, sample counts) are one kind: the
+    first is quoted with the count of similar ones, so a damaged file cannot flood the
+    report.
+    """
+    kinds: dict[str, list] = {}
+    for w in caught:
+        text = f"{w.category.__name__}: {w.message}"
+        if not any(rx.search(text) for rx in _SPURIOUS):
+            kinds.setdefault(_DIGITS.sub("#", text), [text, 0])[1] += 1
+    out = []
+    for text, n in kinds.values():
+        more = f" (and {n - 1} similar)" if n > 1 else ""
+        out.append(ReadProblem(name, f"reader warning: {text}{more}", severity="warning"))
+    return out
+
+
+def _sniff_gse(path: Path) -> bool:
+    """True for anything ObsPy would hand to its GSE2 C decoder, or an IMS2.0 message."""
+    try:
+        with open(path, "rb") as fh:
+            if fh.read(4) == b"WID2":
+                return True
+    except OSError:
+        return False
+    return is_ims20(path)
+
+
+class _UnknownFormat(Exception):
+    """Raised internally when no reader recognises a file."""
+
+
+def read_file(
+    path: PathLike,
+    *,
+    starttime: UTCDateTime | None = None,
+    endtime: UTCDateTime | None = None,
+    headonly: bool = False,
+    keep: Callable[[str], bool] | None = None,
+) -> tuple[Stream, list[ReadProblem]]:
+    """Read one waveform file of any supported format; never raises on bad content.
+
+    The window, when given, is applied by the reader where it can (no padding); ``keep``,
+    when given, drops traces whose seed id it rejects (IMS2.0 blocks are then not even
+    decoded). With ``headonly`` ObsPy formats return header-only traces (IMS2.0 files are
+    still decoded; use :func:`testban.io.ims20.scan_ims20_headers` for a header scan).
+    """
+    try:
+        return _read_file(Path(path), starttime, endtime, headonly, keep)
+    except _UnknownFormat as exc:
+        return Stream(), [ReadProblem(str(path), str(exc))]
+
+
+def _read_file(
+    path: Path,
+    starttime: UTCDateTime | None,
+    endtime: UTCDateTime | None,
+    headonly: bool,
+    keep: Callable[[str], bool] | None = None,
+) -> tuple[Stream, list[ReadProblem]]:
+    """:func:`read_file`, raising :class:`_UnknownFormat` for unrecognised files."""
+    name = str(path)
+    if not path.is_file():
+        return Stream(), [ReadProblem(name, "not a readable file")]
+    if _sniff_gse(path):
+        st, problems = read_ims20(path, starttime=starttime, endtime=endtime, keep=keep)
+        st.trim(starttime, endtime)
+        return st, problems
+    kwargs = {"starttime": starttime, "endtime": endtime, "headonly": headonly}
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        try:
+            st = obspy.read(str(path), **kwargs)
+        except TypeError as exc:
+            if "Unknown format" not in str(exc):
+                return Stream(), [ReadProblem(name, f"reader failed: TypeError: {exc}")]
+            st = None
+        except Exception as exc:  # noqa: BLE001 - any reader failure becomes a problem
+            msg = f"reader failed: {type(exc).__name__}: {exc}"
+            return Stream(), [ReadProblem(name, msg), *_warning_problems(name, caught)]
+    problems = _warning_problems(name, caught)
+    if st is None:
+        if not _looks_like_wfdisc(path):
+            raise _UnknownFormat("unknown waveform format")
+        st, more = read_wfdisc(path, headonly=headonly)
+        problems += more
+        if not headonly:
+            st.trim(starttime, endtime)
+    if keep is not None:
+        st.traces = [tr for tr in st if keep(tr.id)]
+    return st, problems
+
+
+# --- CSS3.0 wfdisc fallback ------------------------------------------------------------
+
+#: wfdisc datatype -> NumPy dtype (s: big-endian int, i: little-endian int, t/f: floats).
+_CSS_DTYPES = {
+    "s4": ">i4",
+    "i4": "<i4",
+    "s2": ">i2",
+    "i2": "<i2",
+    "t4": ">f4",
+    "f4": "<f4",
+    "t8": ">f8",
+    "f8": "<f8",
+}
+
+
+def _wfdisc_rows(path: Path) -> list[list[str]] | None:
+    """Whitespace-split wfdisc rows, or None when the file is not a wfdisc table."""
+    try:
+        with open(path, "rb") as fh:
+            head = fh.read(1 << 20)
+        text = head.decode("ascii")
+    except (OSError, UnicodeDecodeError):
+        return None
+    rows = [ln.split() for ln in text.splitlines() if ln.strip()]
+    if not rows:
+        return None
+    for f in rows:
+        if len(f) < 18:
+            return None
+        try:
+            float(f[2])
+            float(f[6])
+            int(f[7])
+            float(f[8])
+        except ValueError:
+            return None
+    return rows
+
+
+def _looks_like_wfdisc(path: Path) -> bool:
+    """True when every line parses as a CSS3.0 wfdisc row (any column widths)."""
+    return _wfdisc_rows(path) is not None
+
+
+def read_wfdisc(path: PathLike, *, headonly: bool = False) -> tuple[Stream, list[ReadProblem]]:
+    """Read a CSS3.0 wfdisc table whose columns are separated by blanks.
+
+    Used when ObsPy's fixed-width reader rejects the table (e.g. 285-character rows).
+    ``dfile`` is looked up under ``dir`` relative to the table, then next to the table.
+    Rows whose data file is missing or short are reported, grouped by data file.
+    """
+    path = Path(path)
+    name = str(path)
+    rows = _wfdisc_rows(path)
+    if rows is None:
+        return Stream(), [ReadProblem(name, "not a wfdisc table")]
+    st = Stream()
+    problems: list[ReadProblem] = []
+    missing: dict[str, int] = {}
+    for i, f in enumerate(rows, start=1):
+        sta, chan, t0, nsamp, rate, calib = f[0], f[1], float(f[2]), int(f[7]), float(f[8]), f[9]
+        datatype, ddir, dfile, foff = f[13], f[15], f[16], f[17]
+        rec, sid = f"row {i}", f".{sta}..{chan}"
+        dtype = _CSS_DTYPES.get(datatype)
+        if dtype is None:
+            problems.append(ReadProblem(name, f"unsupported datatype {datatype!r}", rec, sid))
+            continue
+        candidates = [path.parent / ddir / dfile, path.parent / dfile]
+        data_path = next((c for c in candidates if c.is_file()), None)
+        if data_path is None:
+            missing[dfile] = missing.get(dfile, 0) + 1
+            continue
+        tr = Trace()
+        tr.stats.station, tr.stats.channel = sta, chan
+        tr.stats.starttime = UTCDateTime(t0)
+        tr.stats.sampling_rate = rate
+        tr.stats.calib = float(calib) if calib not in ("-", "") else 1.0
+        tr.stats._format = "CSS"
+        if headonly:
+            tr.stats.npts = nsamp
+        else:
+            try:
+                data = np.fromfile(data_path, dtype=dtype, count=nsamp, offset=int(foff))
+            except (OSError, ValueError) as exc:
+                problems.append(ReadProblem(name, f"cannot read {dfile}: {exc}", rec, sid))
+                continue
+            if data.size != nsamp:
+                msg = f"{dfile} holds {data.size} of {nsamp} samples at offset {foff}"
+                problems.append(ReadProblem(name, msg, rec, sid))
+                continue
+            tr.data = data.astype(data.dtype.newbyteorder("="))
+        st.append(tr)
+    for dfile, n in missing.items():
+        problems.append(ReadProblem(name, f"data file {dfile} not found: {n} rows skipped"))
+    return st, problems
+
+
+# --- joining ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Gap:
+    """Missing data in one channel: ``start`` is when the first missing sample was due,
+    ``end`` is the first sample after the gap, ``samples`` how many are missing."""
+
+    seed_id: str
+    start: UTCDateTime
+    end: UTCDateTime
+    samples: int
+
+    def __str__(self) -> str:
+        return f"{self.seed_id}: gap {self.start} - {self.end} ({self.samples} samples)"
+
+
+def _tail(pieces: list[np.ndarray], n: int) -> np.ndarray:
+    """The last ``n`` samples of the concatenation of ``pieces`` (copying only those)."""
+    out: list[np.ndarray] = []
+    need = n
+    for piece in reversed(pieces):
+        if need <= 0:
+            break
+        out.append(piece[-need:] if piece.size > need else piece)
+        need -= min(need, piece.size)
+    return np.concatenate(out[::-1]) if out else np.zeros(0)
+
+
+def _disagree(a: np.ndarray, b: np.ndarray) -> int:
+    """Number of overlapping samples that differ (floats compared with a tolerance)."""
+    if a.dtype.kind == "f" or b.dtype.kind == "f":
+        return int(np.count_nonzero(~np.isclose(a, b, rtol=1e-6, atol=0.0)))
+    return int(np.count_nonzero(a != b))
+
+
+def _joined(first: Trace, parts: list[np.ndarray]) -> Trace:
+    """A trace with ``first``'s header and the concatenated samples ``parts``."""
+    joined = Trace(data=np.concatenate(parts) if len(parts) > 1 else parts[0])
+    joined.stats = first.stats.copy()
+    joined.stats.npts = joined.data.size
+    return joined
+
+
+def join_traces(
+    stream: Stream | Iterable[Trace],
+    sources: dict[int, str] | None = None,
+) -> tuple[Stream, list[ReadProblem]]:
+    """Join traces of the same channel and sampling rate into continuous traces.
+
+    Traces that touch or overlap on the same sample grid are joined; overlapping samples
+    are taken once (the earlier trace's). Overlaps whose samples disagree and gaps are
+    reported as warnings with their start and end; a gap or a trace off the sample grid
+    starts a new trace. ``sources`` maps ``id(trace)`` to the file it came from, to name
+    it in the problems.
+    """
+    sources = sources or {}
+    groups: dict[tuple[str, float], list[Trace]] = {}
+    for tr in stream:
+        groups.setdefault((tr.id, float(tr.stats.sampling_rate)), []).append(tr)
+    out = Stream()
+    problems: list[ReadProblem] = []
+    for (sid, sr), traces in sorted(groups.items()):
+        traces.sort(key=lambda t: (t.stats.starttime, -t.stats.npts))
+        head = traces[0]
+        pieces, length = [head.data], head.stats.npts
+
+        for tr in traces[1:]:
+            file = sources.get(id(tr), "")
+            offset = (tr.stats.starttime - head.stats.starttime) * sr
+            k = round(offset)
+            t_end = head.stats.starttime + (length - 1) / sr
+            if k > length:
+                gap = f"gap from {t_end + 1 / sr} to {tr.stats.starttime} ({k - length} samples)"
+                problems.append(ReadProblem(file, gap, "", sid, "warning"))
+            elif abs(offset - k) > GRID_TOLERANCE:
+                msg = f"{tr.stats.starttime} is off the sample grid of the previous trace"
+                problems.append(ReadProblem(file, msg, "", sid, "warning"))
+            else:
+                n_ov = min(length - k, tr.stats.npts)
+                if n_ov > 0:
+                    old = _tail(pieces, length - k)[:n_ov]
+                    bad = _disagree(old, tr.data[:n_ov])
+                    if bad:
+                        t1 = tr.stats.starttime + (n_ov - 1) / sr
+                        msg = (
+                            f"overlap {tr.stats.starttime} - {t1} ({n_ov} samples) disagrees "
+                            f"in {bad} samples; earlier data kept"
+                        )
+                        problems.append(ReadProblem(file, msg, "", sid, "warning"))
+                if tr.stats.npts > n_ov:
+                    pieces.append(tr.data[n_ov:])
+                    length += tr.stats.npts - n_ov
+                continue
+            out.append(_joined(head, pieces))
+            head, pieces, length = tr, [tr.data], tr.stats.npts
+        out.append(_joined(head, pieces))
+    return out, problems
+
+
+def find_gaps(stream: Stream | Iterable[Trace]) -> list[Gap]:
+    """List the gaps between consecutive traces of each channel (after joining).
+
+    Overlaps are not gaps and are not listed.
+    """
+    by_id: dict[str, list[Trace]] = {}
+    for tr in stream:
+        by_id.setdefault(tr.id, []).append(tr)
+    gaps: list[Gap] = []
+    for sid, traces in sorted(by_id.items()):
+        traces.sort(key=lambda t: t.stats.starttime)
+        for prev, nxt in zip(traces, traces[1:], strict=False):
+            due = prev.stats.endtime + prev.stats.delta
+            missing = round((nxt.stats.starttime - due) * prev.stats.sampling_rate)
+            if missing > 0:
+                gaps.append(Gap(sid, due, nxt.stats.starttime, missing))
+    return gaps
+
+
+def read_waveforms(
+    paths: PathLike | Iterable[PathLike],
+    *,
+    starttime: UTCDateTime | None = None,
+    endtime: UTCDateTime | None = None,
+    merge: bool = True,
+) -> tuple[Stream, list[ReadProblem]]:
+    """Read waveform files and directories into one Stream, with every problem listed.
+
+    Directories are walked; files found by walking that no reader recognises are skipped
+    and counted in one warning per call, while such files named explicitly are errors.
+    With ``merge`` (default) traces are joined per channel by :func:`join_traces`, then
+    trimmed to the window.
+    """
+    paths = [paths] if isinstance(paths, str | os.PathLike) else list(paths)
+    explicit = {Path(p) for p in paths}
+    stream = Stream()
+    problems: list[ReadProblem] = []
+    sources: dict[int, str] = {}
+    unknown: list[str] = []
+    for path in iter_waveform_files(paths):
+        try:
+            st, probs = _read_file(path, starttime, endtime, False)
+        except _UnknownFormat as exc:
+            if path in explicit:
+                problems.append(ReadProblem(str(path), str(exc)))
+            else:
+                unknown.append(str(path))
+            continue
+        problems += probs
+        for tr in st:
+            sources[id(tr)] = str(path)
+        stream += st
+    if unknown:
+        common = os.path.commonpath(unknown) if len(unknown) > 1 else str(Path(unknown[0]).parent)
+        shown = ", ".join(os.path.relpath(u, common) for u in unknown[:5])
+        more = f" and {len(unknown) - 5} more" if len(unknown) > 5 else ""
+        msg = f"skipped {len(unknown)} files of unknown format: {shown}{more}"
+        problems.append(ReadProblem(common, msg, severity="warning"))
+    if merge:
+        stream, joined = join_traces(stream, sources)
+        problems += joined
+        if starttime is not None or endtime is not None:
+            stream.trim(starttime, endtime)
+    stream.sort()
+    return stream, problems
