@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import warnings
 from pathlib import Path
 
@@ -11,7 +12,9 @@ import pytest
 from obspy import Stream, Trace, UTCDateTime
 
 from testban.io import waveforms
+from testban.io.css30 import write_flat
 from testban.io.waveforms import find_gaps, join_traces, read_file, read_waveforms, read_wfdisc
+from testban.records import Wfdisc
 
 T0 = UTCDateTime(2005, 5, 11)
 
@@ -160,15 +163,15 @@ def test_warning_storm_is_collapsed(monkeypatch: pytest.MonkeyPatch, tmp_path: P
 def test_wfdisc_fallback(tmp_path: Path) -> None:
     data = np.arange(-50, 50, dtype=">i4")
     (tmp_path / "STA0.w").write_bytes(b"\0" * 16 + data.tobytes())
-    row = (
-        "STA    BHZ      1274313600.019  64587195     4162  2010140    1274313602.494"
-        "      100          40           0.0633                1 STS-2  o s4 -"
-        "                                   elsewhere/   STA0.w               16"
-        "        -1 20150408 12:00:00"
-    )
-    missing = row.replace("STA0.w", "GONE.w").replace("STA ", "OTH ")
-    table = tmp_path / "wfdisc.txt"
-    table.write_text(row + "\n" + missing + "\n")
+    row = Wfdisc(
+        sta="STA", chan="BHZ", time=1274313600.019, wfid=64587195, chanid=4162, jdate=2010140,
+        endtime=1274313602.494, nsamp=100, samprate=40.0, calib=0.0633, calper=1.0,
+        instype="STS-2", segtype="o", datatype="s4", dir="elsewhere/", dfile="STA0.w", foff=16,
+        lddate="20150408 12:00:00",
+    )  # fmt: skip
+    missing = dataclasses.replace(row, sta="OTH", dfile="GONE.w")
+    # The IDC's 285-character wide-id rows, which ObsPy's CSS reader rejects.
+    table = write_flat([row, missing], tmp_path / "wfdisc.txt", layout="idc", table="wfdisc")
     st, problems = read_waveforms(table)
     assert len(st) == 1 and st[0].id == ".STA..BHZ" and st[0].stats.sampling_rate == 40.0
     np.testing.assert_array_equal(st[0].data, np.arange(-50, 50))

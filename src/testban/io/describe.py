@@ -117,39 +117,22 @@ def _describe_file(f: Path, desc: Description) -> None:
 
 
 def _as_waveform(f: Path, desc: Description) -> bool:
-    from testban.io.ims20 import is_ims20
-    from testban.io.waveforms import read_waveforms
+    from testban.io.waveforms import read_file
 
     if f.suffix in {".w"}:  # CSS3.0 sample files are read through their wfdisc
         return _referenced_by_wfdisc(f)
-    if not (is_ims20(f) or _obspy_waveform_format(f)):
+    if f.suffix.lower() in {".xml", ".csv", ".geom", ".paz", ".fap", ".npz"}:
         return False
-    stream, problems = read_waveforms([f], merge=False)
+    stream, problems = read_file(f)
+    if not stream and [p.message for p in problems] == ["unknown waveform format"]:
+        return False
     desc.waveforms.add(stream)
     desc.problems.extend(problems)
     return True
 
 
 def _referenced_by_wfdisc(f: Path) -> bool:
-    return any(f.name in w.read_text(errors="replace") for w in f.parent.glob("*.wfdisc"))
-
-
-def _obspy_waveform_format(f: Path) -> str | None:
-    """The ObsPy waveform format of ``f`` by its plugins' own sniffers, or None."""
-    from obspy.core.util.base import ENTRY_POINTS, _get_function_from_entry_point
-
-    for name in ENTRY_POINTS["waveform"]:
-        if name.upper() in {"GSE2", "GSE1"}:  # GSE2 bodies are IMS2.0: our own safe reader
-            continue
-        try:
-            is_format = _get_function_from_entry_point("isFormat", ENTRY_POINTS["waveform"][name])
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore")
-                if is_format(str(f)):
-                    return name
-        except Exception:  # a sniffer that chokes on a foreign file just says "no"
-            continue
-    return None
+    return any(f.name in w.read_text(errors="replace") for w in f.parent.glob("*wfdisc*"))
 
 
 def _as_stations(f: Path, desc: Description) -> bool:

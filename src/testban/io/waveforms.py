@@ -24,8 +24,10 @@ import numpy as np
 import obspy
 from obspy import Stream, Trace, UTCDateTime
 
+from testban.io.css30 import TableError, read_flat
 from testban.io.ims20 import is_ims20, read_ims20
 from testban.io.problems import ReadProblem
+from testban.records import Wfdisc
 
 __all__ = [
     "Gap",
@@ -180,41 +182,29 @@ _CSS_DTYPES = {
 }
 
 
-def _wfdisc_rows(path: Path) -> list[list[str]] | None:
-    """Whitespace-split wfdisc rows, or None when the file is not a wfdisc table."""
+def _wfdisc_rows(path: Path) -> list[Wfdisc] | None:
+    """The wfdisc rows of ``path`` (standard or IDC wide-id layout), or None if not one."""
     try:
-        with open(path, "rb") as fh:
-            head = fh.read(1 << 20)
-        text = head.decode("ascii")
-    except (OSError, UnicodeDecodeError):
-        return None
-    rows = [ln.split() for ln in text.splitlines() if ln.strip()]
-    if not rows:
-        return None
-    for f in rows:
-        if len(f) < 18:
+        if path.stat().st_size > 64 << 20:
             return None
-        try:
-            float(f[2])
-            float(f[6])
-            int(f[7])
-            float(f[8])
-        except ValueError:
-            return None
-    return rows
+        rows = read_flat(path, "wfdisc")
+    except (TableError, OSError, UnicodeDecodeError):
+        return None
+    return rows or None
 
 
 def _looks_like_wfdisc(path: Path) -> bool:
-    """True when every line parses as a CSS3.0 wfdisc row (any column widths)."""
+    """True when the file parses as a CSS3.0 wfdisc table."""
     return _wfdisc_rows(path) is not None
 
 
 def read_wfdisc(path: PathLike, *, headonly: bool = False) -> tuple[Stream, list[ReadProblem]]:
-    """Read a CSS3.0 wfdisc table whose columns are separated by blanks.
+    """Read the waveforms indexed by a CSS3.0 wfdisc table (standard or IDC layout).
 
-    Used when ObsPy's fixed-width reader rejects the table (e.g. 285-character rows).
-    ``dfile`` is looked up under ``dir`` relative to the table, then next to the table.
-    Rows whose data file is missing or short are reported, grouped by data file.
+    Used when ObsPy's reader rejects the table (it knows only the 283-character standard
+    rows, not the IDC's 285-character wide-id rows). ``dfile`` is looked up under ``dir``
+    relative to the table, then next to the table. Rows whose data file is missing or short
+    are reported, grouped by data file.
     """
     path = Path(path)
     name = str(path)
@@ -224,35 +214,33 @@ def read_wfdisc(path: PathLike, *, headonly: bool = False) -> tuple[Stream, list
     st = Stream()
     problems: list[ReadProblem] = []
     missing: dict[str, int] = {}
-    for i, f in enumerate(rows, start=1):
-        sta, chan, t0, nsamp, rate, calib = f[0], f[1], float(f[2]), int(f[7]), float(f[8]), f[9]
-        datatype, ddir, dfile, foff = f[13], f[15], f[16], f[17]
-        rec, sid = f"row {i}", f".{sta}..{chan}"
-        dtype = _CSS_DTYPES.get(datatype)
+    for i, w in enumerate(rows, start=1):
+        rec, sid = f"row {i}", f".{w.sta}..{w.chan}"
+        dtype = _CSS_DTYPES.get(w.datatype)
         if dtype is None:
-            problems.append(ReadProblem(name, f"unsupported datatype {datatype!r}", rec, sid))
+            problems.append(ReadProblem(name, f"unsupported datatype {w.datatype!r}", rec, sid))
             continue
-        candidates = [path.parent / ddir / dfile, path.parent / dfile]
+        candidates = [path.parent / w.dir / w.dfile, path.parent / w.dfile]
         data_path = next((c for c in candidates if c.is_file()), None)
         if data_path is None:
-            missing[dfile] = missing.get(dfile, 0) + 1
+            missing[w.dfile] = missing.get(w.dfile, 0) + 1
             continue
         tr = Trace()
-        tr.stats.station, tr.stats.channel = sta, chan
-        tr.stats.starttime = UTCDateTime(t0)
-        tr.stats.sampling_rate = rate
-        tr.stats.calib = float(calib) if calib not in ("-", "") else 1.0
+        tr.stats.station, tr.stats.channel = w.sta, w.chan
+        tr.stats.starttime = UTCDateTime(w.time)
+        tr.stats.sampling_rate = w.samprate
+        tr.stats.calib = w.calib
         tr.stats._format = "CSS"
         if headonly:
-            tr.stats.npts = nsamp
+            tr.stats.npts = w.nsamp
         else:
             try:
-                data = np.fromfile(data_path, dtype=dtype, count=nsamp, offset=int(foff))
+                data = np.fromfile(data_path, dtype=dtype, count=w.nsamp, offset=w.foff)
             except (OSError, ValueError) as exc:
-                problems.append(ReadProblem(name, f"cannot read {dfile}: {exc}", rec, sid))
+                problems.append(ReadProblem(name, f"cannot read {w.dfile}: {exc}", rec, sid))
                 continue
-            if data.size != nsamp:
-                msg = f"{dfile} holds {data.size} of {nsamp} samples at offset {foff}"
+            if data.size != w.nsamp:
+                msg = f"{w.dfile} holds {data.size} of {w.nsamp} samples at offset {w.foff}"
                 problems.append(ReadProblem(name, msg, rec, sid))
                 continue
             tr.data = data.astype(data.dtype.newbyteorder("="))

@@ -166,8 +166,16 @@ def _rows_from_flat(lines: list[str], cls: type[Record], name: str, layout: str)
     for c in cols:
         spans.append((c, start, start + c.width))
         start += c.width + 1
+    # Only the trailing string column (lddate) may have lost its padding blanks.
+    min_len = spans[-1][1] + 1
     out = []
     for i, line in enumerate(lines, start=1):
+        if len(line) < min_len:
+            raise TableError(
+                f"{len(line)} characters, a {cls.table} row has at least {min_len}",
+                file=name,
+                row=i,
+            )
         values = {}
         for c, a, b in spans:
             text = line[a:b].strip()
