@@ -1,0 +1,50 @@
+"""Station metadata: one :class:`Network` model read from StationXML, CSS3.0, geometry, CSV.
+
+>>> from testban.network import read_network, ims
+>>> net, problems = read_network(["array_yellowknife.xml", "YKA.geom"])  # doctest: +SKIP
+>>> ims().stations("primary")[:3]                                       # doctest: +SKIP
+"""
+
+from testban.network.ims import default_ims_source, ims
+from testban.network.model import (
+    KINDS,
+    Channel,
+    Network,
+    Station,
+    UnknownChannel,
+    UnknownStation,
+    computed_offsets,
+    local_offsets,
+)
+from testban.network.readers import (
+    read_array_geometry,
+    read_css30,
+    read_network,
+    read_station_csv,
+    read_stationxml,
+)
+from testban.network.response import calibrated, evaluate, read_array_response
+from testban.network.writers import write_css30, write_stationxml
+
+__all__ = [
+    "KINDS",
+    "Channel",
+    "Network",
+    "Station",
+    "UnknownChannel",
+    "UnknownStation",
+    "calibrated",
+    "computed_offsets",
+    "default_ims_source",
+    "evaluate",
+    "ims",
+    "local_offsets",
+    "read_array_geometry",
+    "read_array_response",
+    "read_css30",
+    "read_network",
+    "read_station_csv",
+    "read_stationxml",
+    "write_css30",
+    "write_stationxml",
+]
