@@ -83,7 +83,7 @@ def test_bad_csv_reports_file_row_and_column(tmp_path: Path):
     path.write_text("sta,time,arid\nABC,12.5,1\nDEF,notatime,2\n")
     with pytest.raises(TableError) as err:
         read_csv(path)
-    assert "row 3" in str(err.value) and "'time'" in str(err.value)
+    assert "line 3" in str(err.value) and "'time'" in str(err.value)
     path.write_text("sta,tiem\nABC,12.5\n")
     with pytest.raises(TableError, match="unknown column"):
         read_csv(path)
@@ -164,3 +164,18 @@ def test_ims_site_values_parsed():
     cm16 = sites["CM16"]
     assert dataclasses.astuple(cm16)[:6] == ("CM16", 1986198, 2286324, 18.45745, 98.94299, 0.311)
     assert cm16.refsta == "CMAR" and cm16.statype == "ss" and cm16.dnorth == -0.016
+
+
+def test_bad_rows_can_be_reported_and_skipped(tmp_path: Path):
+    path = tmp_path / "arrival.csv"
+    path.write_text("sta,time,arid\nABC,12.5,1\nDEF,notatime,2\nGHI,13.0,3\n")
+    problems: list = []
+    rows = read_table(path, problems=problems)
+    assert [r.sta for r in rows] == ["ABC", "GHI"]
+    assert len(problems) == 1 and problems[0].record == "line 3" and "time" in problems[0].message
+    flat = write_flat(rows, tmp_path / "x.arrival")
+    lines = flat.read_text().splitlines()
+    flat.write_text("\n".join([lines[0], lines[1][:20] + "x" * 10 + lines[1][30:]]) + "\n")
+    problems = []
+    assert [r.sta for r in read_table(flat, problems=problems)] == ["ABC"]
+    assert problems[0].record == "line 2" and problems[0].file == str(flat)

@@ -96,37 +96,10 @@ def _table_file(source: Path, table: str) -> Path | None:
 def _read_rows(path: Path, table: str, problems: list[ReadProblem]) -> list[Record]:
     """All good rows of one table; a bad row is reported and skipped."""
     try:
-        return read_table(path, table)
-    except TableError:
-        pass
-    # Some row is bad: read row by row to keep the others.
-    from testban.io.css30 import tables as _tables  # row-level parsers
-
-    cls = TABLES[table]
-    text = path.read_text(encoding="utf-8", errors="replace").splitlines()
-    out: list[Record] = []
-    if path.suffix.lower() == ".csv":
-        header, rows = text[0], text[1:]
-        for i, line in enumerate(rows, start=2):
-            if not line.strip():
-                continue
-            try:
-                out.extend(_tables._rows_from_csv([header, line], cls, str(path)))
-            except TableError as exc:
-                problems.append(ReadProblem(str(path), _why(exc), f"row {i}"))
-        return out
-    lines = [ln for ln in text if ln.strip()]
-    try:
-        layout = _tables._detect_for_file(cls, lines, str(path))
-    except TableError as exc:
+        return read_table(path, table, problems)
+    except TableError as exc:  # the whole table is unreadable (e.g. no layout fits)
         problems.append(ReadProblem(str(path), f"unreadable {table} table: {_why(exc)}"))
         return []
-    for i, line in enumerate(lines, start=1):
-        try:
-            out.extend(_tables._rows_from_flat([line], cls, str(path), layout))
-        except TableError as exc:
-            problems.append(ReadProblem(str(path), _why(exc), f"line {i}"))
-    return out
 
 
 def _why(exc: TableError) -> str:

@@ -18,19 +18,20 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
+from testban.io.problems import ReadProblem
 from testban.records.css30 import ALIASES, LAYOUTS, TABLES, Column, Record, columns, table_of
 
 PathLike = str | os.PathLike[str]
 
 
 class TableError(ValueError):
-    """A table could not be read or written; says which file, row and column."""
+    """A table could not be read or written; says which file, line (row) and column."""
 
     def __init__(self, message: str, *, file: str = "", row: int | None = None, column: str = ""):
-        parts = (file, f"row {row}" if row is not None else "", f"{column!r}" if column else "")
+        parts = (file, f"line {row}" if row is not None else "", f"{column!r}" if column else "")
         where = ", ".join(p for p in parts if p)
         super().__init__(f"{where}: {message}" if where else message)
-        self.file, self.row, self.column = file, row, column
+        self.file, self.row, self.column, self.reason = file, row, column, message
 
 
 def _convert(kind: str, text: str) -> Any:
@@ -44,19 +45,33 @@ def _convert(kind: str, text: str) -> Any:
 # --------------------------------------------------------------------------------- CSV
 
 
-def read_csv(path: PathLike, table: str | None = None) -> list[Record]:
+def read_csv(
+    path: PathLike, table: str | None = None, problems: list[ReadProblem] | None = None
+) -> list[Record]:
     """Read a CSS3.0 table from CSV; the table name defaults to the file's stem.
 
     Columns are matched by name (any order; missing columns take the CSS3.0 null value;
-    an unknown column is an error, so a misspelt header is never silently dropped).
+    an unknown column is an error, so a misspelt header is never silently dropped). A bad
+    row raises :class:`TableError`, unless a ``problems`` list is given: then the row is
+    reported there and skipped, and the other rows are kept.
     """
     path = Path(path)
     cls = table_of(table or path.stem.split(".")[-1])
-    with open(path, newline="", encoding="utf-8") as fh:
-        return _rows_from_csv(fh, cls, str(path))
+    with open(path, newline="", encoding="utf-8", errors="replace") as fh:
+        return _rows_from_csv(fh, cls, str(path), problems)
 
 
-def _rows_from_csv(fh: Iterable[str], cls: type[Record], name: str) -> list[Record]:
+def _skip_or_raise(exc: TableError, problems: list[ReadProblem] | None) -> None:
+    """Report a bad row in ``problems`` (and go on), or raise when there is no list."""
+    if problems is None:
+        raise exc
+    why = f"column {exc.column}: " if exc.column else ""
+    problems.append(ReadProblem(exc.file, why + exc.reason, f"line {exc.row}"))
+
+
+def _rows_from_csv(
+    fh: Iterable[str], cls: type[Record], name: str, problems: list[ReadProblem] | None = None
+) -> list[Record]:
     reader = csv.reader(fh)
     try:
         header = next(reader)
@@ -72,18 +87,27 @@ def _rows_from_csv(fh: Iterable[str], cls: type[Record], name: str) -> list[Reco
     for i, row in enumerate(reader, start=2):
         if not row:
             continue
-        if len(row) != len(names):
-            raise TableError(f"{len(row)} fields, header has {len(names)}", file=name, row=i)
-        values = {}
-        for n, text in zip(names, row, strict=True):
-            try:
-                values[n] = _convert(kinds[n], text)
-            except ValueError:
-                raise TableError(
-                    f"not a valid {kinds[n]!r} value: {text!r}", file=name, row=i, column=n
-                ) from None
-        out.append(cls(**values))
+        try:
+            out.append(_record_from_csv_row(cls, names, kinds, row, name, i))
+        except TableError as exc:
+            _skip_or_raise(exc, problems)
     return out
+
+
+def _record_from_csv_row(
+    cls: type[Record], names: list[str], kinds: dict[str, str], row: list[str], name: str, i: int
+) -> Record:
+    if len(row) != len(names):
+        raise TableError(f"{len(row)} fields, header has {len(names)}", file=name, row=i)
+    values = {}
+    for n, text in zip(names, row, strict=True):
+        try:
+            values[n] = _convert(kinds[n], text)
+        except ValueError:
+            raise TableError(
+                f"not a valid {kinds[n]!r} value: {text!r}", file=name, row=i, column=n
+            ) from None
+    return cls(**values)
 
 
 def _csv_text(value: Any) -> str:
@@ -142,25 +166,38 @@ def detect_layout(cls: type[Record], line: str) -> str:
     raise TableError(f"line of {n} characters fits no {cls.table} layout {widths}")
 
 
-def read_flat(path: PathLike, table: str | None = None, layout: str = "auto") -> list[Record]:
+def read_flat(
+    path: PathLike,
+    table: str | None = None,
+    layout: str = "auto",
+    problems: list[ReadProblem] | None = None,
+) -> list[Record]:
     """Read a fixed-width CSS3.0 flat file (``prefix.arrival``, ``prefix.site`` …).
 
     The table defaults to the file's suffix; ``layout="auto"`` picks standard CSS3.0 or the
     IDC layout from the line width. Trailing blanks may be missing (some tools trim them).
+    Rows are numbered by line. A bad row raises :class:`TableError`, unless a ``problems``
+    list is given: then it is reported there and skipped, and the other rows are kept.
     """
     path = Path(path)
     cls = table_of(table or path.suffix.lstrip(".") or path.name)
     with open(path, encoding="utf-8", errors="replace") as fh:
         lines = [ln.rstrip("\r\n") for ln in fh]
-    return _rows_from_flat(lines, cls, str(path), layout)
+    return _rows_from_flat(lines, cls, str(path), layout, problems)
 
 
-def _rows_from_flat(lines: list[str], cls: type[Record], name: str, layout: str) -> list[Record]:
-    lines = [ln for ln in lines if ln.strip()]
-    if not lines:
+def _rows_from_flat(
+    lines: list[str],
+    cls: type[Record],
+    name: str,
+    layout: str,
+    problems: list[ReadProblem] | None = None,
+) -> list[Record]:
+    numbered = [(i, ln) for i, ln in enumerate(lines, start=1) if ln.strip()]
+    if not numbered:
         return []
     if layout == "auto":
-        layout = _detect_for_file(cls, lines, name)
+        layout = _detect_for_file(cls, [ln for _, ln in numbered], name)
     cols = columns(cls, layout)
     spans, start = [], 0
     for c in cols:
@@ -169,27 +206,35 @@ def _rows_from_flat(lines: list[str], cls: type[Record], name: str, layout: str)
     # Only the trailing string column (lddate) may have lost its padding blanks.
     min_len = spans[-1][1] + 1
     out = []
-    for i, line in enumerate(lines, start=1):
-        if len(line) < min_len:
-            raise TableError(
-                f"{len(line)} characters, a {cls.table} row has at least {min_len}",
-                file=name,
-                row=i,
-            )
-        values = {}
-        for c, a, b in spans:
-            text = line[a:b].strip()
-            if c.kind == "a":
-                values[c.name] = text
-                continue
-            try:
-                values[c.name] = _convert(c.kind, text) if text else c.na
-            except ValueError:
-                raise TableError(
-                    f"not a valid {c.kind!r} value: {text!r}", file=name, row=i, column=c.name
-                ) from None
-        out.append(cls(**values))
+    for i, line in numbered:
+        try:
+            out.append(_record_from_flat_line(cls, spans, min_len, line, name, i))
+        except TableError as exc:
+            _skip_or_raise(exc, problems)
     return out
+
+
+def _record_from_flat_line(
+    cls: type[Record], spans: list[tuple[Column, int, int]], min_len: int, line: str, name: str,
+    i: int,
+) -> Record:  # fmt: skip
+    if len(line) < min_len:
+        raise TableError(
+            f"{len(line)} characters, a {cls.table} row has at least {min_len}", file=name, row=i
+        )
+    values = {}
+    for c, a, b in spans:
+        text = line[a:b].strip()
+        if c.kind == "a":
+            values[c.name] = text
+            continue
+        try:
+            values[c.name] = _convert(c.kind, text) if text else c.na
+        except ValueError:
+            raise TableError(
+                f"not a valid {c.kind!r} value: {text!r}", file=name, row=i, column=c.name
+            ) from None
+    return cls(**values)
 
 
 def _detect_for_file(cls: type[Record], lines: list[str], name: str) -> str:
@@ -289,12 +334,17 @@ def write_flat(
 # ------------------------------------------------------------------------ convenience
 
 
-def read_table(path: PathLike, table: str | None = None) -> list[Record]:
-    """Read one table from a ``.csv`` file or a flat file named ``prefix.<table>``."""
+def read_table(
+    path: PathLike, table: str | None = None, problems: list[ReadProblem] | None = None
+) -> list[Record]:
+    """Read one table from a ``.csv`` file or a flat file named ``prefix.<table>``.
+
+    With a ``problems`` list, bad rows are reported there and skipped instead of raising.
+    """
     path = Path(path)
     if path.suffix.lower() == ".csv":
-        return read_csv(path, table)
-    return read_flat(path, table)
+        return read_csv(path, table, problems)
+    return read_flat(path, table, problems=problems)
 
 
 def read_tables(source: PathLike, tables: Iterable[str] | None = None) -> dict[str, list[Record]]:
