@@ -70,6 +70,164 @@ def info(
         console.print(f"{n_problems} read problems in all")
 
 
+def _report_problems(problems: list, context: str, limit: int = 5) -> None:
+    """Print the first ``limit`` read problems and how many more there are."""
+    for p in problems[:limit]:
+        err_console.print(f"problem: {p}", highlight=False, soft_wrap=True)
+    if len(problems) > limit:
+        err_console.print(
+            f"… {len(problems) - limit} more problems {context} (`testban info` lists them all)"
+        )
+
+
 def main() -> None:  # pragma: no cover - console entry point
     """Entry point for ``python -m testban``."""
     sys.exit(app())
+
+
+#: Declared test sites for ``--explosion`` (approximate published coordinates).
+TEST_SITES: dict[str, tuple[float, float]] = {
+    "punggye-ri": (41.30, 129.08),  # DPRK, Mt Mantap
+    "lop-nur": (41.55, 88.70),  # China
+    "semipalatinsk": (49.90, 78.80),  # Kazakhstan (Degelen/Balapan)
+    "novaya-zemlya": (73.37, 54.78),  # Russia
+    "nevada": (37.10, -116.05),  # USA (Pahute Mesa/Yucca Flat)
+}
+
+
+def _parse_explosion(
+    text: str, start: float, hours: float
+) -> tuple[str, float, float, float, float]:
+    """``NAME`` or ``NAME@OFFSET_H:MB`` or ``LAT,LON@OFFSET_H:MB`` → (name, lat, lon, time, mb)."""
+    where, _, rest = text.partition("@")
+    offset, _, mb = rest.partition(":")
+    if where.lower() in TEST_SITES:
+        name, (lat, lon) = where.lower(), TEST_SITES[where.lower()]
+    else:
+        try:
+            lat, lon = (float(x) for x in where.split(","))
+        except ValueError:
+            raise typer.BadParameter(
+                f"{text!r}: give a test site ({', '.join(TEST_SITES)}) or LAT,LON, "
+                "optionally @HOURS_AFTER_START:MB"
+            ) from None
+        name = f"{lat:.2f},{lon:.2f}"
+    t = start + 3600.0 * (float(offset) if offset else hours / 2)
+    return name, lat, lon, t, float(mb) if mb else 5.0
+
+
+@app.command()
+def simulate(
+    out: Annotated[Path, typer.Option(help="Output directory (CSS3.0 CSV tables).")] = Path("sim"),
+    start: Annotated[str, typer.Option(help="Start time (UTC, ISO 8601).")] = "2024-01-01",
+    hours: Annotated[float, typer.Option(help="Length of the simulated span, hours.")] = 24.0,
+    seed: Annotated[int, typer.Option(help="Random seed: same seed, same output.")] = 1,
+    stations: Annotated[
+        str | None,
+        typer.Option(
+            help="Station metadata (StationXML, CSS3.0 tables, .geom, CSV); "
+            "default: a generated IMS-like network."
+        ),
+    ] = None,
+    explosion: Annotated[
+        list[str] | None,
+        typer.Option(help="Declared explosion: NAME or LAT,LON, optionally @HOURS:MB."),
+    ] = None,
+    waveforms: Annotated[
+        str | None,
+        typer.Option(help="Also write MiniSEED for these stations (comma-separated codes)."),
+    ] = None,
+) -> None:
+    """Simulate IMS detections (and optionally waveforms) with ground truth, as CSS3.0."""
+    from obspy import UTCDateTime
+
+    from testban.simulate import simulate_day, write_simulation
+
+    t0 = UTCDateTime(start).timestamp
+    explosions = [_parse_explosion(e, t0, hours) for e in explosion or []]
+    network = None
+    if stations:
+        from testban.network import read_network
+
+        network, problems = read_network(stations)
+        _report_problems(problems, f"reading {stations}")
+    wave_stations = [s.strip() for s in waveforms.split(",")] if waveforms else None
+    with console.status("simulating …"):
+        result = simulate_day(
+            t0, seed=seed, network=network, explosions=explosions,
+            waveforms_for=wave_stations, duration=3600.0 * hours,
+        )  # fmt: skip
+    written = write_simulation(result, out)
+    n_true = len({a.arid for a in result.assocs})
+    console.print(
+        f"{len(result.stations)} stations, {len(result.origins)} events "
+        f"({sum(o.mb >= 3.5 for o in result.origins)} with mb ≥ 3.5), "
+        f"{len(result.arrivals)} arrivals ({len(result.arrivals) - n_true} false, "
+        f"{result.false_fraction:.0%})"
+        + (f", {len(result.waveforms)} waveform traces" if result.waveforms else "")
+    )
+    console.print(f"wrote {len(written)} files to {out}/")
+
+
+@app.command()
+def demo(
+    out: Annotated[Path, typer.Option(help="Where the demo writes its output.")] = Path(
+        "demo-output"
+    ),
+    seed: Annotated[int, typer.Option(help="Random seed of the simulated day.")] = 2024,
+) -> None:
+    """Simulate an IMS day with a declared explosion and run the chain as far as it exists."""
+    import time
+
+    from obspy import UTCDateTime
+    from rich.progress import Progress
+
+    from testban.io.describe import describe, summary_lines
+    from testban.simulate import ims_like_network, simulate_day, write_simulation
+
+    t0 = UTCDateTime("2024-01-01").timestamp
+    explosion = _parse_explosion("punggye-ri@12:4.8", t0, 24.0)
+    network = ims_like_network(0)
+    arrays = [s.code for s in network if s.is_array][:1]
+    singles = [s.code for s in network if not s.is_array and not s.primary][:2]
+    started = time.process_time()
+    with Progress(console=console, transient=True) as progress:
+        task = progress.add_task("simulating an IMS day (detections + waveforms)", total=3)
+        result = simulate_day(
+            t0, seed=seed, network=network, explosions=[explosion],
+            waveforms_for=arrays + singles,
+        )  # fmt: skip
+        progress.advance(task)
+        progress.update(task, description="writing CSS3.0 tables and MiniSEED")
+        written = write_simulation(result, out)
+        progress.advance(task)
+        progress.update(task, description="reading the output back")
+        desc = describe(out)
+        progress.advance(task)
+    ex = next(o for o in result.origins if o.etype == "ex")
+    ex_stations = sorted({a.sta for a in result.assocs if a.orid == ex.orid})
+    console.print(
+        f"[bold]Simulated IMS day[/bold] 2024-01-01 (seed {seed}): {len(result.stations)} "
+        f"stations, {len(result.origins)} events, {len(result.arrivals)} detections "
+        f"({result.false_fraction:.0%} false), in {time.process_time() - started:.1f} CPU s"
+    )
+    console.print(
+        f"Declared explosion at Punggye-ri, mb {ex.mb:.1f}, "
+        f"{UTCDateTime(ex.time).isoformat()}: detected at {len(ex_stations)} stations "
+        f"({', '.join(ex_stations[:10])}…)"
+    )
+    for line in summary_lines(desc):
+        console.print(f"  {line}", highlight=False, soft_wrap=True)
+    console.print(f"\n[bold]Output[/bold] ({len(written)} files) in {out.resolve()}/:")
+    console.print(
+        "  arrival.csv                 detections (CSS3.0 arrival), the input of association"
+    )
+    console.print(
+        "  origin.csv, assoc.csv       ground truth: events and which detections they made"
+    )
+    console.print("  site/sitechan/affiliation   the simulated IMS-like network (CSS3.0)")
+    console.print(f"  waveforms/                  MiniSEED for {', '.join(arrays + singles)}")
+    console.print(
+        "\nNext: `testban info demo-output` describes it again; detection, association, "
+        "location and the bulletin web page plug in here as they land."
+    )

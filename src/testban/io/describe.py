@@ -160,9 +160,8 @@ def _as_stations(f: Path, desc: Description) -> bool:
         return True
     desc.problems.extend(problems)
     arrays = network.arrays()
-    desc.station_files[str(f)] = (
-        f"{len(network)} stations, {len(arrays)} arrays"
-        + (f" ({', '.join(sorted(arrays)[:8])}{'…' if len(arrays) > 8 else ''})" if arrays else "")
+    desc.station_files[str(f)] = f"{len(network)} stations, {len(arrays)} arrays" + (
+        f" ({', '.join(sorted(arrays)[:8])}{'…' if len(arrays) > 8 else ''})" if arrays else ""
     )
     return True
 
