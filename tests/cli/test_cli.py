@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 from typer.testing import CliRunner
 
 from testban.cli import app
 from testban.io.css30 import write_tables
 from testban.records import Arrival, Origin
+from tests.conftest import shared_path
 
 runner = CliRunner()
 
@@ -34,3 +36,37 @@ def test_info_lists_unrecognised_files(tmp_path: Path):
     result = runner.invoke(app, ["info", str(tmp_path)])
     assert result.exit_code == 0, result.output
     assert "not recognised" in result.output and "notes.dat" in result.output
+
+
+@pytest.mark.shared
+@pytest.mark.parametrize(
+    ("folder", "expected"),
+    [
+        ("arrays/cmar_20050511", "5688 traces"),
+        ("arrays/yka_20120814", "18 stations"),
+        ("arrays/grf_19911217", "1 events"),
+        ("arrays/arces_20100122", "25 traces"),
+        ("continuous", "IU_ULN.xml: 1 stations"),
+        ("dprk_regional", "76 traces"),
+        ("infrasound", "46 traces"),
+        ("idc_ueb_2010140", "arrival 196"),
+        ("stations", "CMAR.geom: 19 stations, 1 arrays"),
+        ("formats", "ipe202409sel_ims.txt: 3 events"),
+    ],
+)
+def test_info_reads_every_shared_folder(folder: str, expected: str):
+    path = shared_path(*folder.split("/"))
+    result = runner.invoke(app, ["info", str(path)], terminal_width=400)
+    assert result.exit_code == 0, result.output
+    assert expected in result.output
+    assert "Traceback" not in result.output
+
+
+@pytest.mark.shared
+def test_info_reports_the_missing_wfdisc_data_files_and_goes_on():
+    result = runner.invoke(
+        app, ["info", str(shared_path("continuous", "mlr_20100520"))], terminal_width=400
+    )
+    assert result.exit_code == 0
+    assert "data file SIV0.w not found: 30 rows skipped" in result.output
+    assert "9 traces" in result.output  # MLR0.w is there and is read

@@ -103,6 +103,8 @@ def _css30_tables(files: list[Path], desc: Description) -> list[Path]:
             continue
         desc.table_sets[str(source)] = {t: len(rows) for t, rows in tables.items()}
         used.update(members)
+        if "site" in tables:  # station tables: summarise them as the network they describe
+            _network_summary(source, desc)
     return [f for f in files if f not in used]
 
 
@@ -136,7 +138,6 @@ def _referenced_by_wfdisc(f: Path) -> bool:
 
 
 def _as_stations(f: Path, desc: Description) -> bool:
-    from testban.network import read_network
 
     if f.suffix.lower() not in {".xml", ".geom", ".csv", ".paz", ".fap"}:
         return False
@@ -153,17 +154,24 @@ def _as_stations(f: Path, desc: Description) -> bool:
         return False
     if f.suffix.lower() == ".csv" and not _looks_like_station_csv(f):
         return False
+    _network_summary(f, desc)
+    return True
+
+
+def _network_summary(meta: Path, desc: Description) -> None:
+    from testban.network import read_network
+
     try:
-        network, problems = read_network(f)
-    except Exception as exc:  # a reader may refuse a file it does not own
-        desc.problems.append(ReadProblem(str(f), f"station metadata: {exc}"))
-        return True
+        network, problems = read_network(meta)
+    except Exception as exc:  # a reader may refuse a source it does not own
+        desc.problems.append(ReadProblem(str(meta), f"station metadata: {exc}"))
+        return
     desc.problems.extend(problems)
     arrays = network.arrays()
-    desc.station_files[str(f)] = f"{len(network)} stations, {len(arrays)} arrays" + (
-        f" ({', '.join(sorted(arrays)[:8])}{'…' if len(arrays) > 8 else ''})" if arrays else ""
+    shown = ", ".join(sorted(arrays)[:8]) + ("…" if len(arrays) > 8 else "")
+    desc.station_files[str(meta)] = f"{len(network)} stations, {len(arrays)} arrays" + (
+        f" ({shown})" if arrays else ""
     )
-    return True
 
 
 def _looks_like_station_csv(f: Path) -> bool:
