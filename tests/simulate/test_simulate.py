@@ -21,6 +21,7 @@ from testban.simulate import (
 )
 from testban.simulate.seismicity import gutenberg_richter
 from testban.traveltime import travel_times
+from tests.conftest import shared_path
 
 START = UTCDateTime("2024-03-01T00:00:00")
 TEST_SITE = ("Punggye-ri", 41.30, 129.08, START + 7200.0, 5.0)
@@ -179,3 +180,20 @@ def test_waveforms_int32_and_miniseed(network, tmp_path) -> None:
     paths = write_simulation(res, tmp_path)
     got = read(str(next(p for p in paths if p.suffix == ".mseed")))
     assert len(got) == 3 and np.array_equal(got[0].data, st[0].data)
+
+
+@pytest.mark.shared
+def test_real_ims_detects_dprk_tests_at_about_as_many_stations_as_the_reb():
+    """REB (CTBTO statements): 2009-05-25 mb 4.5 at 61 stations, 2013-02-12 mb 4.9 at 94."""
+    from testban.network import ims
+    from testban.simulate import as_stations, draw_events, simulate_arrivals
+
+    shared_path("stations", "ims_css30")
+    stations = as_stations(ims())
+    for mb, reb in ((4.5, 61), (4.9, 94)):
+        counts = []
+        for seed in range(3):
+            ev = draw_events(0, 1, seed=seed, rate=0.0, explosions=[("PR", 41.3, 129.08, 100, mb)])
+            _, assocs, _ = simulate_arrivals(ev, stations, seed=seed, start=0, end=3600)
+            counts.append(len({a.sta for a in assocs}))
+        assert 0.75 * reb <= np.mean(counts) <= 1.25 * reb, (mb, counts)

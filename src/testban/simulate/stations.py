@@ -33,14 +33,21 @@ class Element:
     dnorth: float = 0.0
 
 
+#: Median short-period noise (nm) of one element per station class. Calibrated on the
+#: IDC's public detection counts for the DPRK tests (REB: mb 4.5 in 2009 at 61 stations,
+#: mb 4.9 in 2013 at 94; CTBTO statements): the real IMS tables then give about 61 and 88
+#: simulated detecting stations (``bench/simulate_day.py``, ``tests/simulate``).
+#: Auxiliary stations are noisier (coastal, cultural noise, no array gain).
+NOISE_NM: dict[str, float] = {"array": 2.0, "primary": 2.0, "auxiliary": 3.0}
+
+
 @dataclass(frozen=True)
 class Station:
     """A station as the simulator sees it.
 
     ``noise_nm`` is the median short-period (0.8–4.5 Hz) displacement noise amplitude of
     one element in nm; Peterson's (1993) low- and high-noise models bracket about 0.1 to
-    10 nm at 1 Hz; the generated network uses medians of 1 nm (array elements), 1.5 nm
-    (3-C primaries) and 3 nm (auxiliaries, often coastal or cultural-noise sites).
+    10 nm at 1 Hz. Defaults per station class are in :data:`NOISE_NM`.
     """
 
     code: str
@@ -161,14 +168,16 @@ def stations_from_sites(
     sites: Sequence[Site],
     affiliations: Sequence[Affiliation] = (),
     sitechans: Sequence[Sitechan] = (),
-    noise_nm: float = 1.0,
+    noise_nm: dict[str, float] | None = None,
 ) -> list[Station]:
     """Stations from CSS3.0 rows (e.g. a real network's tables).
 
     Array elements are the ``site`` rows whose ``refsta`` names another row; a station is
     auxiliary when affiliated to ``IMS_AUX`` and primary otherwise; it is three-component
-    when any of its channels (or its elements') is a horizontal.
+    when any of its channels (or its elements') is a horizontal. ``noise_nm`` overrides
+    the per-class noise medians of :data:`NOISE_NM`.
     """
+    noise = NOISE_NM | (noise_nm or {})
     aux = {a.sta for a in affiliations if a.net == AUXILIARY_NET}
     horizontal = {c.sta for c in sitechans if c.chan[-1:] in ("N", "E", "1", "2")}
     members: dict[str, list[Site]] = {}
@@ -191,11 +200,15 @@ def stations_from_sites(
                 s.sta not in aux,
                 elems,
                 three_c=not sitechans or bool(codes & horizontal),
-                noise_nm=noise_nm,
+                noise_nm=noise[_noise_class(bool(elems), s.sta not in aux)],
                 name=s.staname,
             )
         )
     return out
+
+
+def _noise_class(is_array: bool, primary: bool) -> str:
+    return "array" if is_array else "primary" if primary else "auxiliary"
 
 
 def as_stations(network: Any) -> list[Station]:
@@ -282,16 +295,16 @@ def ims_like_network(
             p = prefixes[n_arr]
             n_arr += 1
             elems = _array_elements(p, rng)
-            noise = float(10 ** rng.normal(np.log10(1.0), 0.2))
+            noise = float(10 ** rng.normal(np.log10(NOISE_NM["array"]), 0.2))
             out.append(Station(f"{p}AR", la, lo, elev, True, elems, True, 40.0, noise))
         else:
             n_3c += 1
-            noise = float(10 ** rng.normal(np.log10(1.5), 0.25))
+            noise = float(10 ** rng.normal(np.log10(NOISE_NM["primary"]), 0.25))
             out.append(Station(f"TBP{n_3c:02d}", la, lo, elev, True, (), True, 40.0, noise))
     for j, k in enumerate(auxi):
         la, lo = (round(float(v), 4) for v in rest[k])
         elev = round(float(rng.uniform(0.0, 2.0)), 3)
-        noise = float(10 ** rng.normal(np.log10(3.0), 0.3))
+        noise = float(10 ** rng.normal(np.log10(NOISE_NM["auxiliary"]), 0.3))
         rate = float(rng.choice([20.0, 40.0]))
         out.append(Station(f"TX{j + 1:03d}", la, lo, elev, False, (), True, rate, noise))
     return out
