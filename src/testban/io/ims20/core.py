@@ -43,9 +43,12 @@ CHECKSUM_MODULUS = 100_000_000
 #: (seed id, first sample time, last sample time) of one block, as its header announces.
 Span = tuple[str, UTCDateTime, UTCDateTime]
 
-#: Line starts that matter to the scanner. Group names tell which one matched.
+#: Line starts that matter to the scanner, matched after their preceding newline (a
+#: literal first character lets the regex engine skip ahead fast; the scanner prepends a
+#: newline so that ``match.start()`` is the line's offset in the message). Group names
+#: tell which one matched.
 _KEYS = re.compile(
-    rb"^(?:(?P<wid>WID2 )|(?P<dat>DAT2)|(?P<chk>CHK2[ \t]+(?P<sum>-?\d+))"
+    rb"\n(?:(?P<wid>WID2 )|(?P<dat>DAT2)|(?P<chk>CHK2[ \t]+(?P<sum>-?\d+))"
     rb"|(?P<sec>(?:DATA_TYPE|STOP|BEGIN)(?=[ \t\r\n]|$)))",
     re.MULTILINE,
 )
@@ -245,7 +248,7 @@ def _line_text(raw: bytes, start: int) -> tuple[str, int]:
 
 def _scan(raw: bytes) -> list[_Block]:
     """Split a message into waveform blocks by line starts (nothing is decoded here)."""
-    keys = list(_KEYS.finditer(raw))
+    keys = list(_KEYS.finditer(b"\n" + raw))
     blocks: list[_Block] = []
     line_no, line_pos = 1, 0
     section_is_waveform = True
