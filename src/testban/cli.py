@@ -49,7 +49,7 @@ def info(
     max_problems: Annotated[int, typer.Option(help="Print at most this many problems.")] = 200,
 ) -> None:
     """What waveform files, archives, station files or bulletins contain, and what failed."""
-    from testban.io.describe import describe, summary_lines
+    from testban.describe import describe, summary_lines
 
     n_problems = 0
     for path in paths:
@@ -182,7 +182,7 @@ def demo(
     from obspy import UTCDateTime
     from rich.progress import Progress
 
-    from testban.io.describe import describe, summary_lines
+    from testban.describe import describe, summary_lines
     from testban.simulate import ims_like_network, simulate_day, write_simulation
 
     t0 = UTCDateTime("2024-01-01").timestamp
