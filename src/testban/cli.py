@@ -49,12 +49,19 @@ def info(
     max_problems: Annotated[int, typer.Option(help="Print at most this many problems.")] = 200,
 ) -> None:
     """What waveform files, archives, station files or bulletins contain, and what failed."""
+    from rich.progress import Progress
+
     from testban.describe import describe, summary_lines
 
     n_problems = 0
     for path in paths:
-        with console.status(f"reading {path} …"):
-            desc = describe(path)
+        with Progress(console=console, transient=True) as bar:
+            task = bar.add_task(f"reading {path}", total=None)
+
+            def step(done: int, total: int, f: Path, task=task, bar=bar) -> None:
+                bar.update(task, completed=done, total=total, description=f"reading {f.name}")
+
+            desc = describe(path, progress=step)
         console.print(f"[bold]{path}[/bold]")
         for line in summary_lines(desc):
             console.print(f"  {line}", highlight=False, soft_wrap=True)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import warnings
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -66,8 +66,13 @@ class Description:
     problems: list[ReadProblem] = field(default_factory=list)
 
 
-def describe(path: str | Path) -> Description:
-    """Read everything under ``path`` and summarise it; never raises on bad content."""
+def describe(
+    path: str | Path, progress: Callable[[int, int, Path], None] | None = None
+) -> Description:
+    """Read everything under ``path`` and summarise it; never raises on bad content.
+
+    ``progress(done, total, file)`` is called before each file is read.
+    """
     path = Path(path)
     desc = Description(path)
     if not path.exists():
@@ -76,7 +81,9 @@ def describe(path: str | Path) -> Description:
     files = sorted(p for p in path.rglob("*") if p.is_file()) if path.is_dir() else [path]
     files = [f for f in files if not f.name.startswith(".") and f.suffix not in _SKIP_SUFFIXES]
     remaining = _css30_tables(files, desc)
-    for f in remaining:
+    for i, f in enumerate(remaining):
+        if progress is not None:
+            progress(i, len(remaining), f)
         _describe_file(f, desc)
     return desc
 
