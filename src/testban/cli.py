@@ -92,6 +92,43 @@ def main() -> None:  # pragma: no cover - console entry point
     sys.exit(app())
 
 
+@app.command()
+def detect(
+    paths: Annotated[list[Path], typer.Argument(help="Waveform files or directories.")],
+    out: Annotated[Path, typer.Option(help="Output directory for arrival.csv, amplitude.csv.")],
+    stations: Annotated[
+        str | None,
+        typer.Option(help="Station metadata (StationXML, CSS3.0 tables, .geom, CSV)."),
+    ] = None,
+    config: Annotated[
+        Path | None, typer.Option(help="Detector configuration (TOML); default: built in.")
+    ] = None,
+) -> None:
+    """Station processing: detections with onset, amplitude, azimuth and slowness."""
+    from rich.progress import Progress
+
+    from testban.detect import detect_paths, read_config
+
+    cfg = read_config(config)
+    with Progress(console=console, transient=True) as bar:
+        task = bar.add_task("detecting", total=None)
+
+        def step(done: int, total: int) -> None:
+            bar.update(task, completed=done, total=total, description=f"window {done}/{total}")
+
+        written, problems = detect_paths(paths, stations, out, cfg, progress=step)
+    _report_problems(problems, "in all (see problems.txt)", limit=10)
+    from testban.io.css30 import read_csv
+
+    arrivals = read_csv(out / "arrival.csv")
+    console.print(
+        f"{len(arrivals)} detections at {len({a.sta for a in arrivals})} stations; "
+        f"{len(problems)} problems"
+    )
+    for path in written:
+        console.print(f"  wrote {path}")
+
+
 #: Declared test sites for ``--explosion`` (approximate published coordinates).
 TEST_SITES: dict[str, tuple[float, float]] = {
     "punggye-ri": (41.30, 129.08),  # DPRK, Mt Mantap

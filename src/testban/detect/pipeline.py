@@ -40,7 +40,7 @@ from testban.detect.trigger import Trigger, pick_triggers
 from testban.features import amplitude_a52, array_fk, initial_phase, polarization
 from testban.io.problems import ReadProblem
 from testban.onset import pick_s, refine_onset
-from testban.records.css30 import Amplitude, Arrival
+from testban.records.css30 import Amplitude, Arrival, jdate, rounded
 
 __all__ = ["AUTH", "detect_paths", "detect_stream"]
 
@@ -74,11 +74,6 @@ class _Unit:
     @property
     def is_array(self) -> bool:
         return self.east is not None
-
-
-def _jdate(t: float) -> int:
-    u = UTCDateTime(t)
-    return u.year * 1000 + u.julday
 
 
 def _na(v: float, na: float = -1.0) -> float:
@@ -484,25 +479,29 @@ def detect_stream(
     rows.sort(key=lambda r: (r[0].sta, r[1]["time"]))
     for unit, row in rows:
         public = {k: v for k, v in row.items() if not k.startswith("_")}
-        arr = Arrival(sta=unit.sta, arid=arid, jdate=_jdate(row["time"]), auth=AUTH, **public)
+        arr = rounded(
+            Arrival(sta=unit.sta, arid=arid, jdate=jdate(row["time"]), auth=AUTH, **public)
+        )
         arrivals.append(arr)
         if math.isfinite(row["_amp"]):
             amplitudes.append(
-                Amplitude(
-                    ampid=arid,
-                    arid=arid,
-                    chan=row["chan"],
-                    amp=row["_amp"],
-                    per=_na(row["_per"]),
-                    snr=row["snr"],
-                    amptime=row["time"],
-                    time=row["time"] - 0.5,
-                    duration=6.0,
-                    amptype="A5/2",
-                    units=row["_units"],
-                    clip=row["clip"],
-                    inarrival="y",
-                    auth=AUTH,
+                rounded(
+                    Amplitude(
+                        ampid=arid,
+                        arid=arid,
+                        chan=row["chan"],
+                        amp=row["_amp"],
+                        per=_na(row["_per"]),
+                        snr=row["snr"],
+                        amptime=row["time"],
+                        time=row["time"] - 0.5,
+                        duration=6.0,
+                        amptype="A5/2",
+                        units=row["_units"],
+                        clip=row["clip"],
+                        inarrival="y",
+                        auth=AUTH,
+                    )
                 )
             )
         arid += 1
@@ -510,16 +509,18 @@ def detect_stream(
             ts, dts, snr = row["_s"]
             if not any(abs(r["time"] - ts) < config.min_separation for u, r in rows if u is unit):
                 arrivals.append(
-                    Arrival(
-                        sta=unit.sta,
-                        time=ts,
-                        arid=arid,
-                        jdate=_jdate(ts),
-                        chan=row["chan"],
-                        iphase="S",
-                        deltim=_na(dts),
-                        snr=_na(snr),
-                        auth=AUTH,
+                    rounded(
+                        Arrival(
+                            sta=unit.sta,
+                            time=ts,
+                            arid=arid,
+                            jdate=jdate(ts),
+                            chan=row["chan"],
+                            iphase="S",
+                            deltim=_na(dts),
+                            snr=_na(snr),
+                            auth=AUTH,
+                        )
                     )
                 )
                 arid += 1

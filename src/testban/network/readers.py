@@ -28,7 +28,16 @@ from testban.io.css30.tables import TableError, read_table
 from testban.io.problems import ReadProblem
 from testban.network.model import Channel, Network, Station
 from testban.network.response import ResponseFileError, calibrated, read_array_response
-from testban.records.css30 import TABLES, Affiliation, Instrument, Record, Sensor, Site, Sitechan
+from testban.records.css30 import (
+    TABLES,
+    Affiliation,
+    Instrument,
+    Record,
+    Sensor,
+    Site,
+    Sitechan,
+    jdate,
+)
 
 PathLike = str | os.PathLike[str]
 Meta = PathLike | Sequence[PathLike]
@@ -49,11 +58,6 @@ __all__ = [
 
 
 # ------------------------------------------------------------------------------ epochs
-
-
-def jdate(at: UTCDateTime) -> int:
-    """CSS3.0 ``jdate`` (YYYYDDD) of a time."""
-    return at.year * 1000 + at.julday
 
 
 def _offdate(offdate: int) -> int:

@@ -23,6 +23,8 @@ from testban.records.css30 import (
     Stamag,
     Wfdisc,
     columns,
+    jdate,
+    rounded,
     table_of,
     to_arrays,
 )
@@ -44,6 +46,8 @@ __all__ = [
     "Stamag",
     "Wfdisc",
     "columns",
+    "jdate",
+    "rounded",
     "table_of",
     "to_arrays",
 ]

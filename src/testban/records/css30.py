@@ -425,6 +425,31 @@ def columns(cls: type[Record], layout: str = "css3.0") -> list[Column]:
     return out
 
 
+def jdate(t: Any) -> Any:
+    """CSS3.0 ``jdate`` (yyyyddd) of epoch seconds or a ``UTCDateTime``; vectorised."""
+    if not isinstance(t, (int, float, np.ndarray, list, tuple)):
+        t = float(t)  # UTCDateTime and other time types convert to epoch seconds
+    d = np.floor(np.asarray(t, float)).astype("datetime64[s]").astype("datetime64[D]")
+    year = d.astype("datetime64[Y]")
+    out = (year.astype(int) + 1970) * 1000 + (d - year).astype(int) + 1
+    return int(out) if out.ndim == 0 else out
+
+
+def rounded(record: Record) -> Record:
+    """A copy of ``record`` with each float rounded to its CSS3.0 column's decimals.
+
+    Stages compute in float64; rounding at the edge keeps tables readable and makes CSV
+    and flat files agree, without losing anything the CSS3.0 format could hold.
+    """
+    changes = {}
+    for f in dataclasses.fields(record):
+        value = getattr(record, f.name)
+        if isinstance(value, float) and f.metadata.get("fmt", "").startswith("f"):
+            dec = int(f.metadata["fmt"].partition(".")[2] or 0)
+            changes[f.name] = round(value, dec)
+    return dataclasses.replace(record, **changes)
+
+
 def to_arrays(records: list[Record], names: list[str] | None = None) -> dict[str, np.ndarray]:
     """Columns of ``records`` as NumPy arrays, for vectorised stages."""
     if not records:

@@ -23,8 +23,8 @@ from dataclasses import dataclass, fields, replace
 
 import numpy as np
 
-from testban.records.css30 import Arrival, Assoc, Origin, Site, to_arrays
-from testban.simulate.seismicity import TimeLike, epoch, jdate
+from testban.records.css30 import Arrival, Assoc, Origin, Site, jdate, to_arrays
+from testban.simulate.seismicity import TimeLike, epoch
 from testban.simulate.stations import Station, as_stations
 from testban.traveltime import P_TYPES, TravelTimes, distance_azimuth, travel_times
 

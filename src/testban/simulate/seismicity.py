@@ -17,7 +17,7 @@ from dataclasses import dataclass
 import numpy as np
 from obspy import UTCDateTime
 
-from testban.records.css30 import Origin
+from testban.records.css30 import Origin, jdate
 from testban.traveltime.geometry import destination, distance_azimuth
 
 #: Global rate (events/day) at mb ≥ 2.5. The USGS "Earthquake Facts & Statistics" page
@@ -190,11 +190,3 @@ def draw_events(
             )
         )
     return out
-
-
-def jdate(t: float | np.ndarray) -> np.ndarray | int:
-    """CSS3.0 ``jdate`` (yyyyddd) of epoch seconds, vectorised."""
-    d = np.asarray(t, float).astype("datetime64[s]").astype("datetime64[D]")
-    year = d.astype("datetime64[Y]")
-    out = (year.astype(int) + 1970) * 1000 + (d - year).astype(int) + 1
-    return int(out) if out.ndim == 0 else out
