@@ -129,6 +129,76 @@ def detect(
         console.print(f"  wrote {path}")
 
 
+@app.command()
+def locate(
+    arrivals: Annotated[Path, typer.Option(help="CSS3.0 arrival table (CSV or flat file).")],
+    assoc: Annotated[
+        Path, typer.Option(help="CSS3.0 assoc table: which arrivals make which orid.")
+    ],
+    stations: Annotated[
+        str, typer.Option(help="Station metadata (StationXML, CSS3.0, .geom, CSV).")
+    ],
+    out: Annotated[Path, typer.Option(help="Output directory.")],
+    origin: Annotated[
+        Path | None, typer.Option(help="Analyst origins (their fixed-depth flags are kept).")
+    ] = None,
+    amplitude: Annotated[
+        Path | None,
+        typer.Option(help="CSS3.0 amplitude table for magnitudes (default: next to --arrivals)."),
+    ] = None,
+) -> None:
+    """Relocate every orid in ASSOC from its defining rows; write origin, origerr, assoc,
+    netmag and stamag (CSS3.0 CSV)."""
+    from testban.io.css30 import read_table, write_csv
+    from testban.locate import locate_tables
+    from testban.magnitude import magnitudes_for_tables, with_magnitudes
+    from testban.records import rounded
+
+    with console.status("locating …"):
+        written, problems = locate_tables(arrivals, assoc, stations, out, origin)
+    amplitude = amplitude or arrivals.with_name(f"amplitude{arrivals.suffix}")
+    sources = [out / "origin.csv", out / "assoc.csv", arrivals]
+    if amplitude.exists():
+        sources.append(amplitude)
+    with console.status("magnitudes …"):
+        netmags, stamags, mag_problems = magnitudes_for_tables(sources, stations)
+    origins = with_magnitudes(read_table(out / "origin.csv", "origin"), netmags)
+    written += [
+        write_csv([rounded(r) for r in rows], out / f"{table}.csv", table=table)
+        for table, rows in (("origin", origins), ("netmag", netmags), ("stamag", stamags))
+    ]
+    _report_problems(problems + mag_problems, "in all", limit=10)
+    console.print(f"{len(origins)} origins located, {len(netmags)} network magnitudes")
+    for path in dict.fromkeys(written):
+        console.print(f"  wrote {path}")
+
+
+@app.command()
+def relocate(
+    arrivals: Annotated[Path, typer.Option(help="CSS3.0 arrival table.")],
+    assoc: Annotated[Path, typer.Option(help="CSS3.0 assoc table.")],
+    origin: Annotated[Path, typer.Option(help="CSS3.0 origin table (starting locations).")],
+    stations: Annotated[str, typer.Option(help="Station metadata (any format testban reads).")],
+    out: Annotated[Path, typer.Option(help="Output directory.")],
+    master: Annotated[
+        int | None, typer.Option(help="orid of the master event, kept at its location.")
+    ] = None,
+    method: Annotated[
+        str, typer.Option(help="'master' (master event) or 'dd' (double differences).")
+    ] = "master",
+) -> None:
+    """Relative location of a cluster: master event or double differences."""
+    from testban.relocate import relocate_tables
+
+    with console.status("relocating …"):
+        result = relocate_tables(
+            arrivals, assoc, origin, stations, out, master=master, method=method
+        )
+    console.print(
+        f"{len(result.origins)} origins relocated ({method}); wrote {out}/origin.csv, origerr.csv"
+    )
+
+
 #: Declared test sites for ``--explosion`` (approximate published coordinates).
 TEST_SITES: dict[str, tuple[float, float]] = {
     "punggye-ri": (41.30, 129.08),  # DPRK, Mt Mantap

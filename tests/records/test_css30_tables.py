@@ -179,3 +179,13 @@ def test_bad_rows_can_be_reported_and_skipped(tmp_path: Path):
     problems = []
     assert [r.sta for r in read_table(flat, problems=problems)] == ["ABC"]
     assert problems[0].record == "line 2" and problems[0].file == str(flat)
+
+
+def test_rounded_and_jdate():
+    from testban.records import jdate, rounded
+
+    o = rounded(Origin(lat=41.2951234567, lon=129.0812345, time=1e9 + 0.123456789, mb=4.5678))
+    assert (o.lat, o.lon, o.time, o.mb) == (41.29512, 129.08123, 1000000000.12346, 4.57)
+    assert jdate(0.0) == 1970001 and jdate(1274387551.48) == 2010140
+    assert jdate([0.0, 86400.0 * 365]).tolist() == [1970001, 1971001]
+    assert jdate(-1.0) == 1969365

@@ -14,7 +14,7 @@ from testban.io.problems import ReadProblem
 from testban.locate.locator import LocateError, Location, LocatorConfig, locate
 from testban.locate.observations import Observations, Stations
 from testban.network import read_network
-from testban.records.css30 import Arrival, Assoc, Origerr, Origin
+from testban.records.css30 import Arrival, Assoc, Origerr, Origin, rounded
 
 #: ``origin.dtype`` values that mean the depth was fixed (by an analyst, "g", or by the
 #: location program, "r"): such depths are kept fixed when relocating, as LocSAT had them.
@@ -105,7 +105,6 @@ def locate_tables(
     problems.extend(result.problems)
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
-    paths = write_tables(
-        {"origin": result.origins, "origerr": result.origerrs, "assoc": result.assocs}, out
-    )
+    tables = {"origin": result.origins, "origerr": result.origerrs, "assoc": result.assocs}
+    paths = write_tables({t: [rounded(r) for r in rows] for t, rows in tables.items()}, out)
     return paths, problems

@@ -26,6 +26,7 @@ from testban.magnitude.records import (
     network_magnitudes,
     noise_stamags,
     station_magnitudes,
+    with_magnitudes,
 )
 from testban.magnitude.station import (
     MB_DELTA,
@@ -73,4 +74,5 @@ __all__ = [
     "station_magnitudes",
     "station_reasons",
     "veith_clawson_table",
+    "with_magnitudes",
 ]

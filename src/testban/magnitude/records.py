@@ -363,3 +363,33 @@ def magnitudes_for_tables(
             for p in probs
         )
     return netmags, stamags, problems
+
+
+#: Which netmag types fill which origin columns, in order of preference (IDC names).
+_ORIGIN_COLUMNS = {
+    "mb": ("mb_ave", "mb", "mb_mle"),
+    "ms": ("ms_ave", "ms", "ms_mle"),
+    "ml": ("ml",),
+}
+
+
+def with_magnitudes(origins: Sequence[Origin], netmags: Sequence[Netmag]) -> list[Origin]:
+    """Origins with ``mb``/``mbid``, ``ms``/``msid``, ``ml``/``mlid`` set from ``netmags``.
+
+    The preferred type per column is the IDC's average (``mb_ave``, ``ms_ave``), then the
+    plain and maximum-likelihood values; origins without a magnitude keep their nulls.
+    """
+    by_orid: dict[int, dict[str, Netmag]] = {}
+    for nm in netmags:
+        by_orid.setdefault(nm.orid, {})[nm.magtype] = nm
+    out = []
+    for o in origins:
+        have = by_orid.get(o.orid, {})
+        changes: dict[str, float | int] = {}
+        for column, preferred in _ORIGIN_COLUMNS.items():
+            nm = next((have[t] for t in preferred if t in have), None)
+            if nm is not None:
+                changes[column] = nm.magnitude
+                changes[f"{column}id"] = nm.magid
+        out.append(dataclasses.replace(o, **changes) if changes else o)
+    return out

@@ -276,6 +276,7 @@ def _css_channels(
                 )
             )
         out[sta] = chans
+    responses.report_missing()
     return out
 
 
@@ -289,11 +290,27 @@ def _pick_sensor(rows: list[Sensor], t: float) -> Sensor | None:
 
 
 class _ResponseCache:
-    """Responses per instrument, read once; a missing file is reported once."""
+    """Responses per instrument, read once; missing files are reported once per folder."""
 
     def __init__(self, base: Path, table: Path | None, problems: list[ReadProblem]):
         self.base, self.table, self.problems = base, str(table), problems
         self._raw: dict[int, Any] = {}
+        self._missing: dict[Path, list[str]] = {}
+
+    def report_missing(self) -> None:
+        """One warning per folder of missing response files (station tables often name
+        hundreds of files that were never shipped with them)."""
+        for folder, names in self._missing.items():
+            shown = ", ".join(names[:3]) + (", …" if len(names) > 3 else "")
+            self.problems.append(
+                ReadProblem(
+                    self.table,
+                    f"{len(names)} response files not found in {folder} ({shown}); "
+                    "those channels have no response",
+                    severity="warning",
+                )
+            )
+        self._missing.clear()
 
     def get(self, inst: Instrument, sensor: Sensor) -> Any:
         if inst.inid not in self._raw:
@@ -312,14 +329,7 @@ class _ResponseCache:
         path = folder / inst.dfile if folder.is_absolute() else self.base / folder / inst.dfile
         where = f"inid {inst.inid}"
         if not path.is_file():
-            self.problems.append(
-                ReadProblem(
-                    self.table,
-                    f"response file {path} not found; response unknown",
-                    where,
-                    severity="warning",
-                )
-            )
+            self._missing.setdefault(path.parent, []).append(path.name)
             return None
         try:
             return read_array_response(path)

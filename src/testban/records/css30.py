@@ -436,16 +436,17 @@ def jdate(t: Any) -> Any:
 
 
 def rounded(record: Record) -> Record:
-    """A copy of ``record`` with each float rounded to its CSS3.0 column's decimals.
+    """A copy of ``record`` with each float rounded to its column's decimals.
 
     Stages compute in float64; rounding at the edge keeps tables readable and makes CSV
-    and flat files agree, without losing anything the CSS3.0 format could hold.
+    and flat files agree. The decimals are the finer of the two layouts (the IDC's
+    f11.5 latitudes keep metres), so nothing a CSS3.0 file could hold is lost.
     """
     changes = {}
     for f in dataclasses.fields(record):
         value = getattr(record, f.name)
         if isinstance(value, float) and f.metadata.get("fmt", "").startswith("f"):
-            dec = int(f.metadata["fmt"].partition(".")[2] or 0)
+            dec = max(int(f.metadata[k].partition(".")[2] or 0) for k in ("fmt", "idc"))
             changes[f.name] = round(value, dec)
     return dataclasses.replace(record, **changes)
 

@@ -18,7 +18,7 @@ from pathlib import Path
 import numpy as np
 
 from testban.io.css30 import read_table, write_csv
-from testban.records.css30 import Arrival, Assoc, Origerr, Origin
+from testban.records.css30 import Arrival, Assoc, Origerr, Origin, rounded
 from testban.relocate.model import Cluster, PairTimes, StationPhases
 from testban.relocate.relative import Relocation, double_difference, master_event
 
@@ -206,6 +206,6 @@ def relocate_tables(
     if out_dir is not None:
         out = Path(out_dir)
         out.mkdir(parents=True, exist_ok=True)
-        write_csv(result.origins, out / "origin.csv", table="origin")
-        write_csv(result.origerrs, out / "origerr.csv", table="origerr")
+        write_csv([rounded(o) for o in result.origins], out / "origin.csv", table="origin")
+        write_csv([rounded(e) for e in result.origerrs], out / "origerr.csv", table="origerr")
     return result
