@@ -199,20 +199,12 @@ def relocate(
     )
 
 
-#: Declared test sites for ``--explosion`` (approximate published coordinates).
-TEST_SITES: dict[str, tuple[float, float]] = {
-    "punggye-ri": (41.30, 129.08),  # DPRK, Mt Mantap
-    "lop-nur": (41.55, 88.70),  # China
-    "semipalatinsk": (49.90, 78.80),  # Kazakhstan (Degelen/Balapan)
-    "novaya-zemlya": (73.37, 54.78),  # Russia
-    "nevada": (37.10, -116.05),  # USA (Pahute Mesa/Yucca Flat)
-}
-
-
 def _parse_explosion(
     text: str, start: float, hours: float
 ) -> tuple[str, float, float, float, float]:
     """``NAME`` or ``NAME@OFFSET_H:MB`` or ``LAT,LON@OFFSET_H:MB`` → (name, lat, lon, time, mb)."""
+    from testban.simulate import TEST_SITES
+
     where, _, rest = text.partition("@")
     offset, _, mb = rest.partition(":")
     if where.lower() in TEST_SITES:
@@ -290,58 +282,62 @@ def demo(
     ),
     seed: Annotated[int, typer.Option(help="Random seed of the simulated day.")] = 2024,
 ) -> None:
-    """Simulate an IMS day with a declared explosion and run the chain as far as it exists."""
+    """Simulate an IMS day with a declared explosion and run every stage that exists."""
     import time
 
     from obspy import UTCDateTime
     from rich.progress import Progress
 
-    from testban.describe import describe, summary_lines
-    from testban.simulate import ims_like_network, simulate_day, write_simulation
+    from testban.pipeline import run_demo
 
-    t0 = UTCDateTime("2024-01-01").timestamp
-    explosion = _parse_explosion("punggye-ri@12:4.8", t0, 24.0)
-    network = ims_like_network(0)
-    arrays = [s.code for s in network if s.is_array][:1]
-    singles = [s.code for s in network if not s.is_array and not s.primary][:2]
     started = time.process_time()
-    with Progress(console=console, transient=True) as progress:
-        task = progress.add_task("simulating an IMS day (detections + waveforms)", total=3)
-        result = simulate_day(
-            t0, seed=seed, network=network, explosions=[explosion],
-            waveforms_for=arrays + singles,
-        )  # fmt: skip
-        progress.advance(task)
-        progress.update(task, description="writing CSS3.0 tables and MiniSEED")
-        written = write_simulation(result, out)
-        progress.advance(task)
-        progress.update(task, description="reading the output back")
-        desc = describe(out)
-        progress.advance(task)
-    ex = next(o for o in result.origins if o.etype == "ex")
-    ex_stations = sorted({a.sta for a in result.assocs if a.orid == ex.orid})
+    with Progress(console=console, transient=True) as bar:
+        task = bar.add_task("demo", total=3)
+
+        def step(message: str) -> None:
+            bar.update(task, description=message, advance=0 if message.startswith("sim") else 1)
+
+        s = run_demo(out, seed=seed, progress=step)
+    ex = s.explosion
     console.print(
-        f"[bold]Simulated IMS day[/bold] 2024-01-01 (seed {seed}): {len(result.stations)} "
-        f"stations, {len(result.origins)} events, {len(result.arrivals)} detections "
-        f"({result.false_fraction:.0%} false), in {time.process_time() - started:.1f} CPU s"
+        f"[bold]Simulated IMS day[/bold] 2024-01-01 (seed {seed}): {s.n_stations} stations, "
+        f"{s.n_events} events, {s.n_arrivals} detections ({s.false_fraction:.0%} false)."
+    )
+    if ex is not None:
+        console.print(
+            f"Declared explosion at Punggye-ri {UTCDateTime(ex.time).isoformat()}, mb "
+            f"{ex.mb:.1f}: detected at {s.explosion_stations} stations; located "
+            f"{s.explosion_error_km:.1f} km from the truth, mb {s.explosion_mb:.2f}."
+        )
+    console.print(
+        f"Station processing on the waveforms of {', '.join(s.waveform_stations)}: "
+        f"{s.detections} detections, {s.detections_matched} within 3 s of a true arrival "
+        f"({s.truth_arrivals_at_waveform_stations} true arrivals there)."
     )
     console.print(
-        f"Declared explosion at Punggye-ri, mb {ex.mb:.1f}, "
-        f"{UTCDateTime(ex.time).isoformat()}: detected at {len(ex_stations)} stations "
-        f"({', '.join(ex_stations[:10])}…)"
+        f"Network processing (true associations; the associator plugs in here): "
+        f"{s.located} events located, median error {s.median_error_km:.0f} km, 90 % ellipse "
+        f"covers the truth for {s.ellipse_coverage:.0%}; the {s.well_constrained} events "
+        f"with ≥ 6 defining phases: {s.well_median_error_km:.1f} km, coverage "
+        f"{s.well_ellipse_coverage:.0%}."
     )
-    for line in summary_lines(desc):
-        console.print(f"  {line}", highlight=False, soft_wrap=True)
-    console.print(f"\n[bold]Output[/bold] ({len(written)} files) in {out.resolve()}/:")
+    _report_problems(s.problems, "in all")
     console.print(
-        "  arrival.csv                 detections (CSS3.0 arrival), the input of association"
+        f"\n[bold]Output[/bold] in {out.resolve()}/ ({time.process_time() - started:.0f} CPU s):"
     )
     console.print(
-        "  origin.csv, assoc.csv       ground truth: events and which detections they made"
+        "  simulation/   the simulated day: arrival.csv (detections), origin.csv + assoc.csv"
     )
-    console.print("  site/sitechan/affiliation   the simulated IMS-like network (CSS3.0)")
-    console.print(f"  waveforms/                  MiniSEED for {', '.join(arrays + singles)}")
     console.print(
-        "\nNext: `testban info demo-output` describes it again; detection, association, "
-        "location and the bulletin web page plug in here as they land."
+        "                (ground truth), site/sitechan/affiliation.csv, waveforms/*.mseed"
+    )
+    console.print(
+        "  detect/       testban's detections on those waveforms (arrival.csv, amplitude.csv)"
+    )
+    console.print(
+        "  bulletin/     located events: origin, origerr, assoc, netmag, stamag (CSS3.0 CSV)"
+    )
+    console.print(
+        "\nNext: `testban info demo-output/bulletin`; association, the stored bulletin and its "
+        "web page plug in here as they land."
     )

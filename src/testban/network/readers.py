@@ -722,8 +722,11 @@ def read_network(meta: Meta, *, at: UTCDateTime | None = None) -> Result:
     or a directory of ``*.geom`` or ``*.xml`` files. Later sources win for a station they
     share, but keep what only the earlier one knows (array membership, responses).
     Raises FileNotFoundError for a path that does not exist and ValueError for a format
-    it cannot recognise; bad content is returned as problems.
+    it cannot recognise; bad content is returned as problems. A :class:`Network` is
+    returned as it is, so callers may pass either metadata or a network already read.
     """
+    if isinstance(meta, Network):
+        return meta, []
     if isinstance(meta, (str, os.PathLike)):
         text = os.fspath(meta)
         parts = [text]

@@ -10,7 +10,7 @@ Pure functions from parameters to CSS3.0 records (I/O in :func:`write_simulation
 from testban.simulate.arrivals import simulate_arrivals
 from testban.simulate.day import SimulationResult, simulate_day, write_simulation, write_waveforms
 from testban.simulate.landmask import is_land
-from testban.simulate.seismicity import ZONES, SourceZone, draw_events
+from testban.simulate.seismicity import TEST_SITES, ZONES, SourceZone, draw_events
 from testban.simulate.stations import (
     Element,
     Station,
@@ -22,6 +22,7 @@ from testban.simulate.stations import (
 from testban.simulate.waveforms import simulate_waveforms
 
 __all__ = [
+    "TEST_SITES",
     "ZONES",
     "Element",
     "SimulationResult",

@@ -99,6 +99,16 @@ def epoch(t: TimeLike) -> float:
     return float(UTCDateTime(t).timestamp) if not isinstance(t, int | float) else float(t)
 
 
+#: Declared nuclear test sites (approximate published coordinates, lat, lon).
+TEST_SITES: dict[str, tuple[float, float]] = {
+    "punggye-ri": (41.30, 129.08),  # DPRK, Mt Mantap
+    "lop-nur": (41.55, 88.70),  # China
+    "semipalatinsk": (49.90, 78.80),  # Kazakhstan (Degelen/Balapan)
+    "novaya-zemlya": (73.37, 54.78),  # Russia
+    "nevada": (37.10, -116.05),  # USA (Pahute Mesa/Yucca Flat)
+}
+
+
 def gutenberg_richter(n: int, mb_min: float, mb_max: float, b: float, rng) -> np.ndarray:
     """``n`` magnitudes from a G–R law truncated to [mb_min, mb_max] (inverse CDF)."""
     beta = b * np.log(10.0)
