@@ -12,7 +12,7 @@ from tests.conftest import shared_path
 def test_analyst_picks_figure() -> None:
     from bench.onset_picks import run
 
-    res = run(shared_path("picks", "waveform_train"), seed=0)
+    res = run(shared_path("picks", "waveform_train"), seed=0, trigger="standin")
     tb, ar = res["tb"], res["ar"]
     assert res["windows"] == 154
     assert res["trigger_fail_pct"] <= 10.0
@@ -20,6 +20,22 @@ def test_analyst_picks_figure() -> None:
     assert tb["P<=0.1"] >= 85.0
     assert tb["P<=0.5"] >= 90.0
     assert tb["S<=0.5"] >= 82.0
+    assert tb["P<=0.1"] > ar["P<=0.1"]
+
+
+@pytest.mark.shared
+def test_analyst_picks_end_to_end_detector_trigger() -> None:
+    """The same crops triggered by testban's own detector (filter bank + STA/LTA):
+    the honest end-to-end figure (84 % / 90 % / 84 % when written; issue 3 asks for
+    85 / 95 / 90, not met)."""
+    from bench.onset_picks import run
+
+    res = run(shared_path("picks", "waveform_train"), seed=0, trigger="detector")
+    tb, ar = res["tb"], res["ar"]
+    assert res["trigger_fail_pct"] <= 7.0
+    assert tb["P<=0.1"] >= 83.5
+    assert tb["P<=0.5"] >= 89.5
+    assert tb["S<=0.5"] >= 83.5
     assert tb["P<=0.1"] > ar["P<=0.1"]
 
 

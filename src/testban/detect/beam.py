@@ -57,16 +57,29 @@ def beam_delays(
 
 @nb.njit(cache=True, nogil=True)
 def _dsum(x, shifts, out):  # pragma: no cover - compiled
+    # Output sample-major (nsamp, nbeam), as the filter bank reads it: for each output
+    # sample every beam sums its elements' shifted samples, so the reads stay within a
+    # few rows of the current sample of each element (cache-friendly) and no transposed
+    # copy is needed. Samples shifted in from beyond the ends count as zero.
     ne, n = x.shape
     nbeam = shifts.shape[0]
+    kmin = 0
+    kmax = 0
     for b in range(nbeam):
         for e in range(ne):
-            k = shifts[b, e]
-            i0 = max(0, -k)
-            i1 = min(n, n - k)
-            if i1 > i0:
-                out[b, i0:i1] += x[e, i0 + k : i1 + k]
-    out *= 1.0 / ne
+            kmin = min(kmin, shifts[b, e])
+            kmax = max(kmax, shifts[b, e])
+    inv = 1.0 / ne
+    lo, hi = max(0, -kmin), min(n, n - kmax)
+    for i in range(n):
+        inside = lo <= i < hi
+        for b in range(nbeam):
+            acc = 0.0
+            for e in range(ne):
+                j = i + shifts[b, e]
+                if inside or 0 <= j < n:
+                    acc += x[e, j]
+            out[i, b] = acc * inv
 
 
 def delay_and_sum(data: np.ndarray, shifts: np.ndarray) -> np.ndarray:
@@ -77,9 +90,12 @@ def delay_and_sum(data: np.ndarray, shifts: np.ndarray) -> np.ndarray:
     """
     x = np.ascontiguousarray(data, dtype=np.float64)
     sh = np.ascontiguousarray(shifts, dtype=np.int64)
-    out = np.zeros((sh.shape[0], x.shape[1]))
-    _dsum(x, sh, out)
-    return np.ascontiguousarray(out.T)
+    out = np.empty((x.shape[1], sh.shape[0]))
+    if x.shape[0]:
+        _dsum(x, sh, out)
+    else:
+        out[:] = 0.0
+    return out
 
 
 def beam(

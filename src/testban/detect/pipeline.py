@@ -264,7 +264,7 @@ def _quality(
             )
             continue
         live.append(k)
-        x[k] = clean(unit.data[k], b)
+        x[k] = clean(unit.data[k], b, q.median)
         masked = q.clipped + q.spikes + q.flat
         if masked:
             problems.append(
@@ -530,19 +530,28 @@ def detect_stream(
 # ------------------------------------------------------------------------ streaming
 
 
-def _extent(archive: Any, lengths: dict[Path, float]) -> tuple[float, float] | None:
+def _extent(
+    archive: Any, lengths: dict[Path, float], spans: dict[Path, tuple[float, float]]
+) -> tuple[float, float] | None:
     """Earliest start and latest end over an archive's indexed files; fills ``lengths``
-    (longest trace span per file, s)."""
+    (longest trace span per file, s) and ``spans`` (earliest start, latest end per file,
+    epoch s), from which the files of each window are chosen without asking the archive
+    (and re-stating every file) again."""
     archive.refresh_index()
     t0, t1 = math.inf, -math.inf
     # The index is private to Archive; a public extent/spans query is requested.
     for rel, entry in (archive._entries or {}).items():
         longest = 0.0
+        f0, f1 = math.inf, -math.inf
         for _sid, s, e in entry.get("spans", []):
             s, e = float(UTCDateTime(s)), float(UTCDateTime(e))
-            t0, t1 = min(t0, s), max(t1, e)
+            f0, f1 = min(f0, s), max(f1, e)
             longest = max(longest, e - s)
-        lengths[(archive.root / rel).resolve()] = longest
+        t0, t1 = min(t0, f0), max(t1, f1)
+        path = (archive.root / rel).resolve()
+        lengths[path] = longest
+        if f0 <= f1:
+            spans[path] = (f0, f1)
     return (t0, t1) if t0 < t1 else None
 
 
@@ -595,7 +604,10 @@ def detect_paths(
         roots.setdefault(f.parent, set()).add(f)
     archives = [(Archive(root, cache_dir=cache_dir), chosen) for root, chosen in roots.items()]
     lengths: dict[Path, float] = {}
-    spans = [s for s in (_extent(a, lengths) for a, _ in archives) if s is not None]
+    file_spans: dict[Path, tuple[float, float]] = {}
+    spans = [s for s in (_extent(a, lengths, file_spans) for a, _ in archives) if s is not None]
+    # the files to read, in the order the archives list them, with their time spans
+    wanted = [(p, sp) for p, sp in sorted(file_spans.items()) if any(p in c for _a, c in archives)]
     for a, _ in archives:
         problems += a.index_problems
     arrivals: list[Arrival] = []
@@ -611,21 +623,19 @@ def detect_paths(
             we = ws + config.window
             r0, r1 = UTCDateTime(ws - config.overlap), UTCDateTime(we + config.snippet)
             stream = Stream()
-            for archive, chosen in archives:
-                for path in archive.files(r0, r1):
-                    path = path.resolve()
-                    if path not in chosen:
-                        continue
-                    small = lengths.get(path, math.inf) <= config.window
-                    st, probs = _read_cached(path, r0, r1, small, cache, read_file)
-                    for p in probs:
-                        key = (p.file, p.record, p.message)
-                        if key not in seen:
-                            seen.add(key)
-                            problems.append(p)
-                    stream += st
+            for path, (f0, f1) in wanted:
+                if f0 > float(r1) or f1 < float(r0):
+                    continue
+                small = lengths.get(path, math.inf) <= config.window
+                st, probs = _read_cached(path, r0, r1, small, cache, read_file)
+                for p in probs:
+                    key = (p.file, p.record, p.message)
+                    if key not in seen:
+                        seen.add(key)
+                        problems.append(p)
+                stream += st
             stream, jprobs = join_traces(stream)
-            stream.trim(r0, r1)
+            stream = _slice(stream, r0, r1)  # views, not Stream.trim's copies and history
             for p in jprobs:
                 key = (p.file, p.record + p.seed_id, p.message)
                 if key not in seen:
@@ -699,13 +709,17 @@ def _read_cached(
 
 
 def _slice(stream: Stream, r0: UTCDateTime, r1: UTCDateTime) -> Stream:
-    """Views of the samples of ``stream`` in ``[r0, r1]`` (no header deep copies)."""
+    """Views of the samples of ``stream`` in ``[r0, r1]`` (no header deep copies); traces
+    wholly inside are passed on as they are (nothing here or downstream writes to them)."""
     out = Stream()
     for tr in stream:
         s = tr.stats
         i0 = max(0, math.ceil((r0 - s.starttime) * s.sampling_rate - 1e-6))
         i1 = min(s.npts, math.floor((r1 - s.starttime) * s.sampling_rate + 1e-6) + 1)
         if i1 <= i0:
+            continue
+        if i0 == 0 and i1 == s.npts:
+            out.append(tr)
             continue
         header = {
             k: s[k] for k in ("network", "station", "location", "channel", "sampling_rate", "calib")

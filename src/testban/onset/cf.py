@@ -16,6 +16,8 @@ All functions take and return NumPy arrays; indices are samples, frequencies Hz.
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 import numpy as np
 from scipy.signal import butter, sosfilt, sosfiltfilt
 
@@ -88,10 +90,21 @@ def bandpass(
         (per pass); zerophase : forward-backward (no delay, but acausal precursors) instead
         of causal (keeps the first motion causal, delays it by a fraction of a period).
     """
+    sos = _design(int(order), float(fmin), float(fmax), float(fs))
+    x = np.asarray(x, dtype=np.float64)
+    return sosfiltfilt(sos, x) if zerophase else sosfilt(sos, x)
+
+
+@lru_cache(maxsize=512)
+def _design(order: int, fmin: float, fmax: float, fs: float) -> np.ndarray:
+    """Second-order sections of :func:`bandpass`, designed once per (order, corners, fs).
+
+    Designing a Butterworth filter costs far more than running it over the few seconds
+    of an onset window, and a detector asks for the same few bands thousands of times.
+    """
     nyq = 0.5 * fs
     if fmax >= 0.98 * nyq:
         sos = butter(order, fmin / nyq, btype="highpass", output="sos")
     else:
         sos = butter(order, [fmin / nyq, fmax / nyq], btype="bandpass", output="sos")
-    x = np.asarray(x, dtype=np.float64)
-    return sosfiltfilt(sos, x) if zerophase else sosfilt(sos, x)
+    return sos  # shared: callers must not modify it (scipy's sosfilt wants it writable)
