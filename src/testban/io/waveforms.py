@@ -140,7 +140,8 @@ def _read_file(
         return Stream(), [ReadProblem(name, "not a readable file")]
     if _sniff_gse(path):
         st, problems = read_ims20(path, starttime=starttime, endtime=endtime, keep=keep)
-        st.trim(starttime, endtime)
+        if starttime is not None or endtime is not None:
+            st.trim(starttime, endtime)
         return st, problems
     kwargs = {"starttime": starttime, "endtime": endtime, "headonly": headonly}
     with warnings.catch_warnings(record=True) as caught:
@@ -160,7 +161,7 @@ def _read_file(
             raise _UnknownFormat("unknown waveform format")
         st, more = read_wfdisc(path, headonly=headonly)
         problems += more
-        if not headonly:
+        if not headonly and (starttime is not None or endtime is not None):
             st.trim(starttime, endtime)
     if keep is not None:
         st.traces = [tr for tr in st if keep(tr.id)]
