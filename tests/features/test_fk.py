@@ -6,8 +6,10 @@ import numpy as np
 import pytest
 from scipy import signal
 
-from testban.features import array_fk, plane_wave_fit, slowness_vector
+from testban.features import array_fk, fk_power, plane_wave_fit, slowness_vector
+from testban.features.corrections import SlownessAzimuthCorrection
 from testban.features.fk import azimuth_slowness
+from testban.traveltime import KM_PER_DEG
 
 FS = 40.0
 ONSET_S = 30.0
@@ -113,3 +115,66 @@ def test_slowness_vector_round_trip():
         assert got == pytest.approx((az % 360.0, s))
     sx, sy = slowness_vector(90.0, 11.119)  # from the east: propagates west
     assert sx < 0 and abs(sy) < 1e-12
+
+
+def test_fk_power_matches_direct_beam_sum():
+    """The factorised Numba kernel equals the textbook delay-and-sum power."""
+    rng = np.random.default_rng(3)
+    east, north = random_array(4, n=7)
+    freqs = np.linspace(1.0, 3.0, 6)
+    spectra = rng.normal(size=(7, 6)) + 1j * rng.normal(size=(7, 6))
+    sx, sy = np.linspace(-0.2, 0.2, 5), np.linspace(-0.1, 0.3, 4)
+    got = fk_power(spectra, freqs, east, north, sx, sy)
+    want = np.empty((sy.size, sx.size))
+    for iy, y in enumerate(sy):
+        for ix, x in enumerate(sx):
+            steer = np.exp(2j * np.pi * freqs[None, :] * (x * east + y * north)[:, None])
+            want[iy, ix] = np.sum(np.abs(np.sum(steer * spectra, axis=0)) ** 2)
+    want /= east.size * np.sum(np.abs(spectra) ** 2)
+    np.testing.assert_allclose(got, want, rtol=1e-10, atol=1e-14)
+
+
+def test_fk_start_gives_the_same_answer_as_the_whole_disc():
+    east, north = random_array(7)
+    data = plane_wave(east, north, 305.6, 7.21, seed=72)
+    full = array_fk(data, FS, east, north, ONSET_S * FS)
+    sx, sy = slowness_vector(300.0, 10.0)  # a beam ~3.3 s/° off
+    near = array_fk(data, FS, east, north, ONSET_S * FS, start=(sx, sy))
+    assert near.azimuth == pytest.approx(full.azimuth, abs=0.05)
+    assert near.slow == pytest.approx(full.slow, abs=0.01)
+    assert near.fstat == pytest.approx(full.fstat, rel=0.01)
+
+
+def test_fk_start_restricts_the_grid_search():
+    """Without the fit, the grid peak stays within ``search_radius`` of ``start``."""
+    east, north = random_array(7)
+    data = plane_wave(east, north, 305.6, 7.21, seed=72)
+    sx, sy = slowness_vector(120.0, 20.0)
+    fk = array_fk(
+        data, FS, east, north, ONSET_S * FS, start=(sx, sy), search_radius=3.0, refine=False
+    )
+    gx, gy = slowness_vector(fk.azimuth, fk.slow)
+    assert np.hypot(gx - sx, gy - sy) * KM_PER_DEG <= 3.0 + 1e-6
+    with pytest.raises(ValueError):
+        array_fk(data, FS, east, north, ONSET_S * FS, start=(np.nan, 0.0))
+
+
+def test_fk_grid_peak_within_smax():
+    """Noise: the grid peak lies within the ``smax`` disc (not in the square's corners)."""
+    east, north = random_array(5)
+    rng = np.random.default_rng(1)
+    for _ in range(5):
+        data = rng.normal(size=(east.size, int(60 * FS)))
+        fk = array_fk(data, FS, east, north, ONSET_S * FS, refine=False, smax=20.0)
+        assert fk.slow <= 20.0 + 1e-6
+
+
+def test_fk_correction_hook():
+    east, north = random_array(7)
+    data = plane_wave(east, north, 26.5, 5.58, seed=55)
+    raw = array_fk(data, FS, east, north, ONSET_S * FS)
+    corr = SlownessAzimuthCorrection.constant(daz=-1.5, dslow=0.4)
+    fk = array_fk(data, FS, east, north, ONSET_S * FS, correction=corr)
+    assert fk.azimuth == pytest.approx((raw.azimuth - 1.5) % 360.0)
+    assert fk.slow == pytest.approx(raw.slow + 0.4)
+    assert (fk.delaz, fk.delslo, fk.fstat) == (raw.delaz, raw.delslo, raw.fstat)

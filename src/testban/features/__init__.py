@@ -4,6 +4,8 @@
 >>> amp, per = amplitude_a52(z, fs, onset_index, response)          # doctest: +SKIP
 >>> fk = array_fk(data, fs, east_km, north_km, onset_index)          # doctest: +SKIP
 >>> fk.azimuth, fk.slow, fk.delaz, fk.delslo, fk.fstat               # doctest: +SKIP
+>>> array_fk(data, fs, east_km, north_km, onset_index,
+...          start=slowness_vector(beam_baz, beam_slow))             # doctest: +SKIP
 >>> pol = polarization(z, n, e, fs, onset_index, band=(1.0, 4.0))    # doctest: +SKIP
 >>> initial_phase(fk.slow, per, float("nan"), is_array=True)         # doctest: +SKIP
 """
@@ -19,6 +21,7 @@ from testban.features.amplitude import (
     response_units,
     snr,
 )
+from testban.features.corrections import SlownessAzimuthCorrection
 from testban.features.fk import (
     FK,
     FK_BAND,
@@ -42,6 +45,7 @@ __all__ = [
     "PHASES",
     "PlaneWaveFit",
     "Polarization",
+    "SlownessAzimuthCorrection",
     "amplitude_a52",
     "array_fk",
     "azimuth_slowness",

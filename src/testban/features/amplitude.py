@@ -21,6 +21,7 @@ References:
 
 from __future__ import annotations
 
+import functools
 import math
 
 import numpy as np
@@ -121,7 +122,15 @@ def butter_band(fs: float, band: tuple[float, float], order: int = A52_ORDER) ->
     hi = min(hi, 0.45 * fs)
     if not 0 < lo < hi:
         raise ValueError(f"band {band} Hz is not usable at {fs} Hz")
-    return signal.butter(order, [lo, hi], btype="bandpass", fs=fs, output="sos")
+    return _butter_sos(float(fs), float(lo), float(hi), int(order)).copy()
+
+
+@functools.lru_cache(maxsize=64)
+def _butter_sos(fs: float, lo: float, hi: float, order: int) -> np.ndarray:
+    """Cached design (read-only; callers get a copy): the same few bands, thousands of times."""
+    sos = signal.butter(order, [lo, hi], btype="bandpass", fs=fs, output="sos")
+    sos.setflags(write=False)
+    return sos
 
 
 def filter_gain(fs: float, band: tuple[float, float], freqs: np.ndarray, order: int = A52_ORDER):

@@ -26,14 +26,23 @@ from __future__ import annotations
 import math
 from typing import NamedTuple
 
+import numba as nb
 import numpy as np
 from scipy import signal
 
 from testban.features.amplitude import bandpass_window
+from testban.features.corrections import SlownessAzimuthCorrection
 from testban.traveltime import KM_PER_DEG
 
 FK_BAND: tuple[float, float] = (0.8, 4.5)
 """Default f-k pass band, Hz (that of the IDC mb amplitude)."""
+
+START_RADIUS: float = 6.0
+"""Default search radius around a given ``start`` slowness, s/°. With the detector's
+default beam rings (0, 5.5, 9, 13.5 s/° with 1, 6, 8, 10 azimuths) no slowness up to
+13.5 s/° is farther than 13.5 sin(18°) = 4.2 s/° from its nearest beam; 6 s/° leaves
+margin for a beam that triggered on the edge of its lobe. Faster phases than the outer
+ring (Lg, Rg) are not covered: search the whole disc (``start=None``) for those."""
 
 
 class FK(NamedTuple):
@@ -109,18 +118,98 @@ def fk_power(
     :returns: (len(sy), len(sx)) power of the delay-and-sum beam summed over frequency,
         divided by ``n_sta`` times the summed trace power: 1 for a perfectly coherent
         plane wave at that slowness, about ``1/n_sta`` for incoherent noise.
+
+    The steering phase ``exp(i w (sx e + sy n))`` factorises into an east and a north
+    term, so only ``n_freq (n_x + n_y) n_sta`` exponentials are needed; the beams are
+    then multiply-adds in a Numba kernel (single-threaded: a BLAS product here spends
+    more CPU spinning its threads than computing, on matrices this small).
     """
-    spectra = np.asarray(spectra)
-    w = 2j * np.pi * np.asarray(freqs)
-    beam = np.zeros((len(sy), len(sx), len(freqs)), dtype=np.complex128)
-    for j in range(spectra.shape[0]):
-        ex = np.exp(np.outer(sx * east_km[j], w)) * spectra[j]  # (nx, nf)
-        ny = np.exp(np.outer(sy * north_km[j], w))  # (ny, nf)
-        beam += ny[:, None, :] * ex[None, :, :]
-    total = spectra.shape[0] * float(np.sum(np.abs(spectra) ** 2))
+    spectra = np.asarray(spectra, dtype=np.complex128)
+    w = 2.0 * np.pi * np.asarray(freqs, dtype=np.float64)
+    east = np.asarray(east_km, dtype=np.float64)
+    north = np.asarray(north_km, dtype=np.float64)
+    sx = np.atleast_1d(np.asarray(sx, dtype=np.float64))
+    sy = np.atleast_1d(np.asarray(sy, dtype=np.float64))
+    total = spectra.shape[0] * float(np.sum(spectra.real**2 + spectra.imag**2))
     if total <= 0:
         return np.zeros((len(sy), len(sx)))
-    return np.sum(np.abs(beam) ** 2, axis=-1) / total
+    return _fk_power(spectra, w, east, north, sx, sy, (0.0, 0.0), math.inf) / total
+
+
+def _fk_power(
+    spectra: np.ndarray,
+    w: np.ndarray,
+    east: np.ndarray,
+    north: np.ndarray,
+    sx: np.ndarray,
+    sy: np.ndarray,
+    centre: tuple[float, float],
+    radius: float,
+) -> np.ndarray:
+    """Unnormalised :func:`fk_power`; nodes farther than ``radius`` from ``centre`` get 0."""
+    spec = np.ascontiguousarray(np.asarray(spectra, dtype=np.complex128).T)  # (n_freq, n_sta)
+    r2 = radius * radius if math.isfinite(radius) else math.inf
+    return _beam_power(
+        spec.real.copy(), spec.imag.copy(), w, east, north, sx, sy, centre[0], centre[1], r2
+    )
+
+
+@nb.njit(cache=True, nogil=True)
+def _beam_power(
+    spr: np.ndarray,
+    spi: np.ndarray,
+    w: np.ndarray,
+    east: np.ndarray,
+    north: np.ndarray,
+    sx: np.ndarray,
+    sy: np.ndarray,
+    cx: float,
+    cy: float,
+    r2: float,
+) -> np.ndarray:
+    """``sum_f |sum_j exp(i w_f (sx e_j + sy n_j)) X_j(f)|^2`` on the (sy, sx) grid.
+
+    ``spr``/``spi``: (n_freq, n_sta) real and imaginary spectra; ``w``: (n_freq,) rad/s.
+    Nodes with ``(sx - cx)^2 + (sy - cy)^2 > r2`` are skipped (0).
+    """
+    n_f, n_s = spr.shape
+    n_x, n_y = sx.size, sy.size
+    # east steering times spectra (n_x, n_freq, n_sta), north steering (n_y, n_freq, n_sta)
+    exr = np.empty((n_x, n_f, n_s))
+    exi = np.empty((n_x, n_f, n_s))
+    for ix in range(n_x):
+        for f in range(n_f):
+            for j in range(n_s):
+                ph = w[f] * sx[ix] * east[j]
+                c, s = np.cos(ph), np.sin(ph)
+                exr[ix, f, j] = c * spr[f, j] - s * spi[f, j]
+                exi[ix, f, j] = c * spi[f, j] + s * spr[f, j]
+    nyr = np.empty((n_y, n_f, n_s))
+    nyi = np.empty((n_y, n_f, n_s))
+    for iy in range(n_y):
+        for f in range(n_f):
+            for j in range(n_s):
+                ph = w[f] * sy[iy] * north[j]
+                nyr[iy, f, j] = np.cos(ph)
+                nyi[iy, f, j] = np.sin(ph)
+    out = np.empty((n_y, n_x))
+    for iy in range(n_y):
+        for ix in range(n_x):
+            if (sx[ix] - cx) ** 2 + (sy[iy] - cy) ** 2 > r2:
+                out[iy, ix] = 0.0
+                continue
+            p = 0.0
+            for f in range(n_f):
+                re = 0.0
+                im = 0.0
+                for j in range(n_s):
+                    ar, ai = nyr[iy, f, j], nyi[iy, f, j]
+                    br, bi = exr[ix, f, j], exi[ix, f, j]
+                    re += ar * br - ai * bi
+                    im += ar * bi + ai * br
+                p += re * re + im * im
+            out[iy, ix] = p
+    return out
 
 
 def _relative_power(spectra, freqs, east, north, sx: float, sy: float) -> float:
@@ -134,16 +223,79 @@ def fstat_from_power(power: float, n_sta: int) -> float:
     return (n_sta - 1) * power / (1.0 - power)
 
 
-def _grid_peak(spectra, freqs, east, north, smax: float, step: float):
-    axis = np.arange(-smax, smax + 0.5 * step, step)
-    p = fk_power(spectra, freqs, east, north, axis, axis)
-    iy, ix = np.unravel_index(int(np.argmax(p)), p.shape)
-    sx, sy = axis[ix], axis[iy]
-    # local refinement, a tenth of the step
-    fine = np.linspace(-step, step, 21)
-    p2 = fk_power(spectra, freqs, east, north, sx + fine, sy + fine)
-    jy, jx = np.unravel_index(int(np.argmax(p2)), p2.shape)
-    return float(sx + fine[jx]), float(sy + fine[jy]), float(p2[jy, jx])
+COARSE_LOBE: float = 0.4
+"""Coarse f-k grid step as a fraction of ``1 / (f_hi D)`` (band top ``f_hi``, aperture ``D``).
+
+The main lobe of a beam at frequency ``f`` has a half-power half-width of about
+``0.44 / (f D)``; a step of ``0.4 / (f_hi D)`` samples even the narrowest (top-of-band)
+lobe within 3 dB of its peak, and the broadband lobe, widened by the lower frequencies,
+much closer. The best few local maxima are then refined on finer grids."""
+
+MAX_COARSE_NODES: int = 50
+"""Largest number of coarse grid steps per slowness radius: bounds the cost for large
+apertures (GRF, ~100 km) where ``COARSE_LOBE / (f_hi D)`` would be tiny; coherence across
+such arrays at the top of the band is low anyway, so the broadband lobe is wider."""
+
+N_CANDIDATES: int = 3
+"""Coarse local maxima refined: guards against the global peak falling between nodes
+while a side lobe sits on one."""
+
+
+def _local_maxima(p: np.ndarray, inside: np.ndarray, k: int) -> list[tuple[int, int]]:
+    """Indices of the ``k`` largest 3x3 local maxima of ``p`` within ``inside``."""
+    q = np.where(inside, p, -np.inf)
+    pad = np.pad(q, 1, constant_values=-np.inf)
+    ny, nx = q.shape
+    neigh = np.max(
+        np.stack(
+            [pad[dy : dy + ny, dx : dx + nx] for dy in range(3) for dx in range(3) if dy or dx]
+        ),
+        axis=0,
+    )
+    cand = np.flatnonzero((q >= neigh) & np.isfinite(q))
+    if cand.size == 0:
+        cand = np.array([int(np.argmax(q))])
+    best = cand[np.argsort(q.ravel()[cand])[::-1][:k]]
+    return [divmod(int(c), nx) for c in best]
+
+
+def _grid_peak(
+    spectra: np.ndarray,
+    freqs: np.ndarray,
+    east: np.ndarray,
+    north: np.ndarray,
+    centre: tuple[float, float],
+    radius: float,
+    step: float,
+    *,
+    levels: int = 2,
+    n_candidates: int = N_CANDIDATES,
+) -> tuple[float, float, float]:
+    """Peak (sx, sy, power) of the broadband f-k within ``radius`` s/km of ``centre``.
+
+    A coarse grid of ``step`` s/km, then ``levels`` refinements (a 9x9 grid of a quarter
+    of the previous step, spanning +-1 previous step) around each of the best coarse
+    local maxima: final resolution ``step / 4**levels``.
+    """
+    cx, cy = centre
+    offs = np.arange(-radius, radius + 0.5 * step, step)
+    ax, ay = cx + offs, cy + offs
+    w = 2.0 * np.pi * np.asarray(freqs, dtype=np.float64)
+    rad = radius + 1e-9 * step
+    p = _fk_power(spectra, w, east, north, ax, ay, (cx, cy), rad)
+    inside = offs[None, :] ** 2 + offs[:, None] ** 2 <= rad**2
+    best = (cx, cy, -np.inf)
+    for iy, ix in _local_maxima(p, inside, n_candidates):
+        sx, sy, h, pk = float(ax[ix]), float(ay[iy]), step, float(p[iy, ix])
+        for _ in range(levels):
+            fine = np.linspace(-h, h, 9)
+            p2 = fk_power(spectra, freqs, east, north, sx + fine, sy + fine)
+            jy, jx = np.unravel_index(int(np.argmax(p2)), p2.shape)
+            sx, sy, pk = sx + float(fine[jx]), sy + float(fine[jy]), float(p2[jy, jx])
+            h = 0.25 * h
+        if pk > best[2]:
+            best = (sx, sy, pk)
+    return best
 
 
 def pair_delays(
@@ -272,6 +424,9 @@ def array_fk(
     smax: float = 40.0,
     refine: bool = True,
     min_cc: float = 0.5,
+    start: tuple[float, float] | None = None,
+    search_radius: float = START_RADIUS,
+    correction: SlownessAzimuthCorrection | None = None,
 ) -> FK:
     """Back-azimuth and slowness of an arrival across an array.
 
@@ -285,6 +440,13 @@ def array_fk(
     :param smax: largest slowness of the f-k grid, s/°.
     :param refine: refine the f-k peak with a plane-wave fit of cross-correlation delays.
     :param min_cc: smallest normalised correlation of a pair used in the fit.
+    :param start: a slowness vector (east, north, s/km; e.g. ``slowness_vector(baz, slow)``
+        of the beam that triggered) near which to search: the f-k grid then covers only
+        ``search_radius`` s/° around it (within ``smax``) instead of the whole disc.
+    :param search_radius: radius of that search, s/° (default :data:`START_RADIUS`).
+    :param correction: station slowness/azimuth corrections
+        (:class:`~testban.features.corrections.SlownessAzimuthCorrection`) added to the
+        measured back-azimuth and slowness; default none.
     :returns: :class:`FK`. ``delaz``/``delslo`` are the formal one-sigma errors of the
         plane-wave fit, or, without one, a resolution estimate from the f-k peak
         (``0.5 / (f_c D sqrt(F))`` s/km for aperture ``D`` and centre frequency ``f_c``).
@@ -305,12 +467,12 @@ def array_fk(
     max_delay = smax_km * aperture
 
     # filter once, with room to shift windows by the largest possible delay
-    start = onset_index + window[0] * fs
-    end = onset_index + window[1] * fs
-    nwin = int(round(end - start))
+    w0 = onset_index + window[0] * fs
+    w1 = onset_index + window[1] * fs
+    nwin = int(round(w1 - w0))
     margin = int(math.ceil(max_delay * fs)) + 1
-    filt, first = bandpass_window(data, fs, start - margin, end + margin, band)
-    k0 = int(round(start)) - first
+    filt, first = bandpass_window(data, fs, w0 - margin, w1 + margin, band)
+    k0 = int(round(w0)) - first
     taper = signal.windows.tukey(nwin, alpha=0.2)
 
     def cut(shifts: np.ndarray) -> np.ndarray:
@@ -321,8 +483,18 @@ def array_fk(
     zero = np.zeros(n_sta, dtype=int)
     x = cut(zero)
     spectra, freqs = _spectra(x, fs, band)
-    step = min(max(0.25 / (band[1] * max(aperture, 1e-3)), smax_km / 100.0), smax_km / 10.0)
-    sx, sy, _ = _grid_peak(spectra, freqs, east, north, smax_km, step)
+    centre, radius = (0.0, 0.0), smax_km
+    if start is not None:
+        sx0, sy0 = float(start[0]), float(start[1])
+        if not (math.isfinite(sx0) and math.isfinite(sy0)):
+            raise ValueError("start slowness vector must be finite")
+        s0 = math.hypot(sx0, sy0)
+        if s0 > smax_km:  # keep the search within smax
+            sx0, sy0 = sx0 * smax_km / s0, sy0 * smax_km / s0
+        centre, radius = (sx0, sy0), min(search_radius / KM_PER_DEG, smax_km)
+    step = COARSE_LOBE / (band[1] * max(aperture, 1e-3))
+    step = min(max(step, radius / MAX_COARSE_NODES), radius / 5.0)
+    sx, sy, _ = _grid_peak(spectra, freqs, east, north, centre, radius, step)
     fit = None
     if refine:
         shifts = np.rint((sx * east + sy * north) * fs).astype(int)
@@ -347,4 +519,6 @@ def array_fk(
     else:
         sig = 0.5 / (fc * max(aperture, 1e-3) * math.sqrt(max(fstat, 1.0)))
         delaz, delslo = _polar_errors(sx, sy, np.eye(2) * sig**2)
+    if correction is not None:
+        azimuth, slow = correction.apply(azimuth, slow)
     return FK(azimuth, slow, delaz, delslo, fstat)
