@@ -55,7 +55,7 @@ def beam_delays(
     return -s * (np.asarray(east)[None, :] * np.sin(b) + np.asarray(north)[None, :] * np.cos(b))
 
 
-@nb.njit(cache=True, nogil=True)
+@nb.njit(cache=True, nogil=True, fastmath=True)
 def _dsum(x, shifts, out):  # pragma: no cover - compiled
     # Output sample-major (nsamp, nbeam), as the filter bank reads it: for each output
     # sample every beam sums its elements' shifted samples, so the reads stay within a
@@ -70,14 +70,21 @@ def _dsum(x, shifts, out):  # pragma: no cover - compiled
             kmin = min(kmin, shifts[b, e])
             kmax = max(kmax, shifts[b, e])
     inv = 1.0 / ne
-    lo, hi = max(0, -kmin), min(n, n - kmax)
-    for i in range(n):
-        inside = lo <= i < hi
+    lo, hi = max(0, -kmin), max(max(0, -kmin), min(n, n - kmax))
+    # Interior: every shifted index is in range, so the inner loop has no branch.
+    for i in range(lo, hi):
+        for b in range(nbeam):
+            acc = 0.0
+            for e in range(ne):
+                acc += x[e, i + shifts[b, e]]
+            out[i, b] = acc * inv
+    # Edges: samples shifted in from beyond the ends count as zero.
+    for i in list(range(0, lo)) + list(range(hi, n)):
         for b in range(nbeam):
             acc = 0.0
             for e in range(ne):
                 j = i + shifts[b, e]
-                if inside or 0 <= j < n:
+                if 0 <= j < n:
                     acc += x[e, j]
             out[i, b] = acc * inv
 

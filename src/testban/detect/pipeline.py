@@ -38,6 +38,7 @@ from testban.detect.qc import assess, clean, dilate
 from testban.detect.stalta import bank_sta_lta
 from testban.detect.trigger import Trigger, pick_triggers
 from testban.features import amplitude_a52, array_fk, initial_phase, polarization
+from testban.features.fk import slowness_vector
 from testban.io.problems import ReadProblem
 from testban.onset import pick_s, refine_onset
 from testban.records.css30 import Amplitude, Arrival, jdate, rounded
@@ -280,6 +281,19 @@ def _quality(
     return x, bad, live, problems
 
 
+def _steer(slow: np.ndarray, baz: np.ndarray, ibeam: int) -> tuple[float, float] | None:
+    """The triggering beam as an f-k seed, or None where it cannot bound the answer.
+
+    The vertical beam says nothing about the direction, and the outermost ring also
+    triggers on slower phases (Sn, Lg, Rg) than it is steered to: both search the whole
+    disc. Inner rings seed a local search (:data:`testban.features.fk.START_RADIUS`).
+    """
+    s = float(slow[ibeam])
+    if s <= 0.0 or s >= float(slow.max()):
+        return None
+    return s, float(baz[ibeam])
+
+
 def _features(
     unit: _Unit,
     x: np.ndarray,
@@ -292,8 +306,13 @@ def _features(
     network: Any,
     config: DetectConfig,
     clipped: np.ndarray,
+    steer: tuple[float, float] | None = None,
 ) -> dict[str, Any]:
-    """Onset and features of one trigger: a dict of arrival columns (+ amplitude)."""
+    """Onset and features of one trigger: a dict of arrival columns (+ amplitude).
+
+    ``steer`` is the (slowness s/°, back azimuth °) of the triggering beam when it can seed
+    the f-k search (see :func:`_steer`); None searches the whole slowness disc.
+    """
     fs = unit.fs
     n = beams.shape[0]
     half = int(round(config.snippet * fs))
@@ -316,7 +335,8 @@ def _features(
         out["chan"] = names[ibeam]
         xe = x[live, i0:i1]
         try:
-            fk = array_fk(xe, fs, unit.east[live], unit.north[live], k, band=fband)
+            start = slowness_vector(steer[1], steer[0]) if steer is not None else None
+            fk = array_fk(xe, fs, unit.east[live], unit.north[live], k, band=fband, start=start)
             az, slow, delaz, delslo = fk.azimuth, fk.slow, fk.delaz, fk.delslo
         except (ValueError, np.linalg.LinAlgError):
             pass
@@ -471,8 +491,9 @@ def detect_stream(
                 continue
             ib = int(arg[tg.band, tg.peak])
             row = _features(
-                unit, x, live, beams, tg, ib, names, bands[tg.band], network, cfg, clipped
-            )
+                unit, x, live, beams, tg, ib, names, bands[tg.band], network, cfg, clipped,
+                steer=_steer(slow, baz, ib) if unit.is_array else None,
+            )  # fmt: skip
             rows.append((unit, row))
     arrivals, amplitudes = [], []
     arid = first_arid
