@@ -70,3 +70,32 @@ def test_info_reports_the_missing_wfdisc_data_files_and_goes_on():
     assert result.exit_code == 0
     assert "data file SIV0.w not found: 30 rows skipped" in result.output
     assert "9 traces" in result.output  # MLR0.w is there and is read
+
+
+def test_simulate_detect_locate_chain(tmp_path: Path):
+    sim, det, loc = tmp_path / "sim", tmp_path / "det", tmp_path / "loc"
+    result = runner.invoke(
+        app,
+        ["simulate", "--out", str(sim), "--hours", "1", "--seed", "4",
+         "--explosion", "punggye-ri@0.5:5.0", "--waveforms", "ZAAR"],
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    assert (sim / "arrival.csv").is_file() and any((sim / "waveforms").glob("*.mseed"))
+    result = runner.invoke(
+        app, ["detect", str(sim / "waveforms"), "--stations", str(sim), "--out", str(det)]
+    )
+    assert result.exit_code == 0, result.output
+    assert "detections at" in result.output and (det / "arrival.csv").is_file()
+    result = runner.invoke(
+        app,
+        ["locate", "--arrivals", str(sim / "arrival.csv"), "--assoc", str(sim / "assoc.csv"),
+         "--stations", str(sim), "--out", str(loc)],
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    from testban.io.css30 import read_csv
+
+    origins = {o.orid: o for o in read_csv(loc / "origin.csv")}
+    truth = [o for o in read_csv(sim / "origin.csv") if o.etype == "ex"][0]
+    located = origins[truth.orid]
+    assert abs(located.lat - truth.lat) < 0.3 and abs(located.lon - truth.lon) < 0.3
+    assert abs(located.mb - 5.0) < 0.4
