@@ -21,7 +21,8 @@ from obspy import UTCDateTime
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from locate_idc import DATA, baseline_locate, inside, offset_km  # noqa: E402
-from testban.locate import Observations, locate  # noqa: E402
+from testban.locate import LocatorConfig, Observations, locate  # noqa: E402
+from testban.locate.model_errors import BONDAR_RANGE_KM  # noqa: E402
 
 DPRK = DATA / "relative_location" / "DPRK_dataset"
 DEPTH_KM = 0.5
@@ -68,17 +69,28 @@ def main() -> int:
     print("`.venv/bin/python bench/locate_dprk.py` — `relative_location/DPRK_dataset/`, median")
     print(f"time per test and station/phase over the pairs, depth fixed at {DEPTH_KM} km,")
     print("reference Yang et al. (2021); 90 % ellipse (K = ∞, a priori model errors).")
+    print("Ellipticity corrections on; the last columns switch the ellipticity correction off,")
+    print("or switch the correlated model errors of Bondár & McLaughlin (2009) on")
+    print(f"(range {BONDAR_RANGE_KM:.0f} km).")
     if missing:
         print(f"Left out (no coordinates in DPRK_phaselist.txt): {missing}.")
     print("\n| test | phases (P/Pn) | testban km | Δt s | smajax km | sminax km | area km² "
-          "| covered | baseline km | baseline covered |")  # fmt: skip
-    print("|---|---|---|---|---|---|---|---|---|---|")
+          "| covered | baseline km | baseline covered | km without ellipticity "
+          "| km with correlated errors (covered, area km²) |")  # fmt: skip
+    print("|---|---|---|---|---|---|---|---|---|---|---|---|")
     kms, bkms = [], []
+    no_ell = LocatorConfig(ellipticity_correction=False)
+    corr = LocatorConfig(correlation_range_km=BONDAR_RANGE_KM)
     for ev, obs in events.items():
         loc = locate(obs, depth=DEPTH_KM)
+        loc0 = locate(obs, depth=DEPTH_KM, config=no_ell)
+        locc = locate(obs, depth=DEPTH_KM, config=corr)
         lat, lon, t0 = ref[ev]
         km, dx, dy = offset_km(loc.origin.lat, loc.origin.lon, lat, lon)
         e = loc.origerr
+        km0 = offset_km(loc0.origin.lat, loc0.origin.lon, lat, lon)[0]
+        kmc, cdx, cdy = offset_km(locc.origin.lat, locc.origin.lon, lat, lon)
+        ec = locc.origerr
         b = baseline_locate(obs, depth=DEPTH_KM)
         bkm, bdx, bdy = offset_km(b.lat, b.lon, lat, lon)
         n_p = int(np.sum(obs.phase == "P"))
@@ -88,7 +100,9 @@ def main() -> int:
             f"| {ev} | {n_p}/{len(obs) - n_p} | {km:.1f} | {loc.origin.time - t0:.2f} "
             f"| {e.smajax:.1f} | {e.sminax:.1f} | {math.pi * e.smajax * e.sminax:.0f} "
             f"| {inside(loc.covariance[:2, :2], dx, dy)} | {bkm:.1f} "
-            f"| {inside(b.cov, bdx, bdy)} |"
+            f"| {inside(b.cov, bdx, bdy)} | {km0:.1f} "
+            f"| {kmc:.1f} ({inside(locc.covariance[:2, :2], cdx, cdy)}, "
+            f"{math.pi * ec.smajax * ec.sminax:.0f}) |"
         )
     print(f"\nmedian: testban {np.median(kms):.1f} km, baseline {np.median(bkms):.1f} km")
     return 0

@@ -16,7 +16,7 @@ from __future__ import annotations
 import math
 import sys
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -25,9 +25,17 @@ from scipy import optimize, stats
 
 from testban.io.css30 import read_table
 from testban.locate import LocatorConfig, Observations, locate, locate_bulletin
+from testban.locate.ellipticity import correction as ellipticity_correction
+from testban.locate.model_errors import BONDAR_RANGE_KM, model_error_covariance
 from testban.locate.phases import canonical_phase, phase_tables
 from testban.network import read_network
-from testban.traveltime import KM_PER_DEG, destination, distance_azimuth, travel_times
+from testban.traveltime import (
+    KM_PER_DEG,
+    destination,
+    distance_azimuth,
+    geocentric_latitude,
+    travel_times,
+)
 
 ROOT = Path(__file__).resolve().parents[1]
 DATA = ROOT.parent / "shared" / "data"
@@ -195,6 +203,44 @@ def idc(config: LocatorConfig | None = None, with_baseline: bool = True) -> dict
     return dict(rows=rows, cpu=cpu, base_cpu=base_cpu, problems=res.problems, n=len(origins))
 
 
+def prediction_check(config: LocatorConfig) -> dict[str, list[float]]:
+    """Our time residual minus the IDC's (``assoc.timeres``) at LocSAT's own hypocentre, per
+    phase (teleseismic, or "(reg)" within 20°), for the origins with ndef ≥ 6."""
+    arrivals = read_table(IDC / "arrival.csv")
+    assocs = read_table(IDC / "assoc.csv")
+    by_arid = {a.arid: a for a in arrivals}
+    net = network_at(min(a.time for a in arrivals))
+    cfg = replace(config, max_iter=0, outlier_sigma=0.0)
+    out: dict[str, list[float]] = {}
+    for o in read_table(IDC / "origin.csv"):
+        if o.ndef < 6:
+            continue
+        rows = [s for s in assocs if s.orid == o.orid and s.timedef == "d"]
+        obs, _ = Observations.from_records(by_arid, rows, net)
+        loc = locate(obs, start=o, depth=o.depth, config=cfg)
+        theirs = {s.arid: s.timeres for s in rows}
+        for a in loc.assocs:
+            if a.timeres > -999 and theirs[a.arid] > -999:
+                key = a.phase + ("" if a.delta > 20 or a.phase.startswith("PK") else " (reg)")
+                out.setdefault(key, []).append(a.timeres - theirs[a.arid])
+    return out
+
+
+def print_prediction_check() -> None:
+    print("\nOur time residual minus the IDC's at LocSAT's own hypocentre (s; + = we predict")
+    print("earlier), origins with ndef ≥ 6:\n")
+    print("| phase | n | without ellipticity: median (range) | with: median (range) |")
+    print("|---|---|---|---|")
+    a = prediction_check(LocatorConfig(ellipticity_correction=False))
+    b = prediction_check(LocatorConfig())
+    for k in sorted(a):
+        x, y = np.array(a[k]), np.array(b[k])
+        print(
+            f"| {k} | {x.size} | {np.median(x):+.2f} ({x.min():+.2f} … {x.max():+.2f}) "
+            f"| {np.median(y):+.2f} ({y.min():+.2f} … {y.max():+.2f}) |"
+        )
+
+
 def summarise(rows: list[dict], prefix: str = "") -> dict:
     """Median distance/time (ndef ≥ 6 and all), coverage and area ratios."""
     km = np.array([r[prefix + "km"] for r in rows])
@@ -220,9 +266,13 @@ def summarise(rows: list[dict], prefix: str = "") -> dict:
 # ------------------------------------------------------------------------ simulation
 
 
-def simulated_event(rng: np.random.Generator, n_sta: int = 20, noise: bool = True):
-    """A random shallow event at 20 random stations 2–95° away (P/Pn), times with noise
-    drawn from the a priori errors (pick 0.2 s + the model error of the phase)."""
+def simulated_event(
+    rng: np.random.Generator, n_sta: int = 20, noise: bool = True, range_km: float = 0.0
+):
+    """A random shallow event at 20 random stations 2–95° away (P/Pn) on the elliptical
+    Earth (1-D times + ellipticity correction), times with noise drawn from the a priori
+    errors: pick 0.2 s plus the model error of the phase, correlated between stations
+    closer than ``range_km`` (Bondár & McLaughlin 2009; 0: independent)."""
     pt = phase_tables("iasp91")
     cfg = LocatorConfig()
     lat, lon = float(rng.uniform(-60, 60)), float(rng.uniform(-180, 180))
@@ -230,14 +280,16 @@ def simulated_event(rng: np.random.Generator, n_sta: int = 20, noise: bool = Tru
     d = rng.uniform(2, 95, n_sta)
     az = rng.uniform(0, 360, n_sta)
     slat, slon = destination(lat, lon, d, az)
-    dd, _esaz, seaz = distance_azimuth(lat, lon, slat, slon)
+    dd, esaz, seaz = distance_azimuth(lat, lon, slat, slon)
     ph = np.where(dd < 15, "Pn", "P").astype(object)
     t, p, *_ = pt.predict(ph, dd, np.full(n_sta, depth))
+    t = t + ellipticity_correction(ph, dd, depth, float(geocentric_latitude(lat)), esaz)
     ok = np.isfinite(t)
-    sig = np.hypot(
-        0.2, [cfg.model_errors.time_error(str(a), float(b)) for a, b in zip(ph, dd, strict=True)]
-    )
-    tobs = 1.0e9 + t + (rng.normal(0, sig) if noise else 0.0)
+    me = cfg.model_errors
+    sm = np.array([me.time_error(str(a), float(b)) for a, b in zip(ph, dd, strict=True)])
+    cov = model_error_covariance(ph, geocentric_latitude(slat), slon, sm, range_km)
+    cov += np.eye(n_sta) * 0.2**2
+    tobs = 1.0e9 + t + (rng.multivariate_normal(np.zeros(n_sta), cov) if noise else 0.0)
     obs = Observations.from_arrays(
         ph[ok], ph[ok], tobs[ok], slat[ok], slon[ok], deltim=0.2, azimuth=seaz[ok],
         delaz=3.0, slow=p[ok], delslo=1.0, azdef=False, slodef=False,
@@ -245,13 +297,14 @@ def simulated_event(rng: np.random.Generator, n_sta: int = 20, noise: bool = Tru
     return obs, (lat, lon, depth, 1.0e9)
 
 
-def coverage(n: int = 200, k_dof: float = math.inf, seed: int = 7) -> float:
-    """Fraction of simulated events whose true epicentre is inside the 90 % ellipse."""
+def coverage(n: int = 1000, k_dof: float = math.inf, seed: int = 7, range_km: float = 0.0) -> float:
+    """Fraction of simulated events whose true epicentre is inside the 90 % ellipse (data
+    and locator with the same error correlation ``range_km``)."""
     rng = np.random.default_rng(seed)
-    cfg = LocatorConfig(k_dof=k_dof, outlier_sigma=0.0)
+    cfg = LocatorConfig(k_dof=k_dof, outlier_sigma=0.0, correlation_range_km=range_km)
     hits = 0
     for _ in range(n):
-        obs, (lat, lon, depth, t0) = simulated_event(rng)
+        obs, (lat, lon, depth, t0) = simulated_event(rng, range_km=range_km)
         loc = locate(obs, start=(lat + 0.3, lon - 0.3, 10.0, t0 + 2), depth=depth, config=cfg)
         _km, dx, dy = offset_km(loc.origin.lat, loc.origin.lon, lat, lon)
         q = (
@@ -290,6 +343,10 @@ def main() -> int:
     s, b = summarise(res["rows"]), summarise(res["rows"], "b_")
     res8 = idc(LocatorConfig(k_dof=8.0), with_baseline=False)
     s8 = summarise(res8["rows"])
+    res_ne = idc(LocatorConfig(ellipticity_correction=False), with_baseline=False)
+    s_ne = summarise(res_ne["rows"])
+    res_c = idc(LocatorConfig(correlation_range_km=BONDAR_RANGE_KM), with_baseline=False)
+    s_c = summarise(res_c["rows"])
     print("### Locator: IDC bulletin relocated (issue 4)\n")
     print("`.venv/bin/python bench/locate_idc.py` — `idc_ueb_2010140`, every origin relocated")
     print("from its own defining assoc rows (depth fixed where `dtype` is g/r), IMS stations")
@@ -300,7 +357,12 @@ def main() -> int:
         "| area ratio median (share in 0.5–2) | CPU s |"
     )
     print("|---|---|---|---|---|---|---|---|")
-    for name, x, r in (("testban (K=∞)", s, res), ("testban (K=8)", s8, res8)):
+    rows = (
+        ("testban (K=∞)", s, res), ("testban (K=8)", s8, res8),
+        ("testban (K=∞), no ellipticity correction", s_ne, res_ne),
+        (f"testban (K=∞), correlated errors ({BONDAR_RANGE_KM:.0f} km)", s_c, res_c),
+    )  # fmt: skip
+    for name, x, r in rows:
         print(
             f"| {name} | {x['n']} | {x['km6']:.1f} ({x['n6']}) | {x['dt6']:.2f} | {x['km']:.1f} "
             f"| {x['cover']:.0%} | {x['ratio_med']:.2f} ({x['ratio_in']:.0%} of {x['n_ratio']}) "
@@ -312,18 +374,28 @@ def main() -> int:
         print(f"\nproblems reported: {len(res['problems'])}")
         for p in res["problems"][:10]:
             print(f"- {p}")
-    print("\n| orid | ndef | km | Δt s | covered | area ratio | baseline km |")
-    print("|---|---|---|---|---|---|---|")
-    for r in res["rows"]:
+    print(
+        "\n| orid | ndef | km | Δt s | covered | area ratio | baseline km "
+        "| km without ellipticity |"
+    )
+    print("|---|---|---|---|---|---|---|---|")
+    for r, r0 in zip(res["rows"], res_ne["rows"], strict=True):
         print(f"| {r['orid']} | {r['ndef']} | {r['km']:.1f} | {r['dt']:.2f} | {r['cover']} "
-              f"| {r['ratio']:.2f} | {r.get('b_km', math.nan):.1f} |")  # fmt: skip
+              f"| {r['ratio']:.2f} | {r.get('b_km', math.nan):.1f} | {r0['km']:.1f} |")  # fmt: skip
+    print_prediction_check()
 
     c_inf, c_8 = coverage(k_dof=math.inf), coverage(k_dof=8.0)
-    print("\n### Locator: 90 % ellipse coverage on 200 simulated 20-station events\n")
+    c_corr = coverage(range_km=BONDAR_RANGE_KM)
+    print("\n### Locator: 90 % ellipse coverage on 1000 simulated 20-station events\n")
+    print("Elliptical Earth (ellipticity-corrected times), Gaussian pick + model errors.\n")
     print("| ellipse | coverage of the true epicentre |")
     print("|---|---|")
     print(f"| K = ∞ (χ², a priori errors; LocSAT/IDC) | {c_inf:.1%} |")
     print(f"| K = 8 (Jordan–Sverdrup, Bratt & Bache 1988) | {c_8:.1%} |")
+    print(
+        f"| K = ∞, model errors correlated within {BONDAR_RANGE_KM:.0f} km "
+        f"(data and locator) | {c_corr:.1%} |"
+    )
 
     sp = speed()
     print("\n### Locator: speed (simulated 20-station events, CPU s)\n")

@@ -23,6 +23,7 @@ from numba import njit
 
 EARTH_RADIUS_KM = 6371.0
 KM_PER_DEG = math.pi * EARTH_RADIUS_KM / 180.0
+SQRT3_2 = math.sqrt(3.0) / 2.0
 #: Squared normalised misfit charged in the iterations for a datum whose phase does not
 #: exist at the trial point (a 100σ residual: steps never trade data for nothing).
 PENALTY = 1.0e4
@@ -161,22 +162,148 @@ def _model_error(me, c, delta):
     return me[c, i] * (1 - f) + me[c, i + 1] * f
 
 
+@njit(cache=True)
+def _ellip(ell, c, delta, h, colat, esaz):
+    """Ellipticity correction (s) of phase ``c`` and its derivatives by Δ (°), h, θ₀ (rad).
+
+    ``ell`` = (distance nodes °, depth nodes km, coefficients [phase, m, Δ, h]) of
+    :mod:`testban.locate.ellipticity`; bilinear in (Δ, h), clamped at the grid ends.
+    """
+    xs, zs, cf = ell[0], ell[1], ell[2]
+    nx, nz = xs.size, zs.size
+    d = min(max(delta, xs[0]), xs[nx - 1])
+    z = min(max(h, zs[0]), zs[nz - 1])
+    i = min(max(np.searchsorted(xs, d, side="right") - 1, 0), nx - 2)
+    j = min(max(np.searchsorted(zs, z, side="right") - 1, 0), nz - 2)
+    dx, dz = xs[i + 1] - xs[i], zs[j + 1] - zs[j]
+    u, v = (d - xs[i]) / dx, (z - zs[j]) / dz
+    st, ct = math.sin(colat), math.cos(colat)
+    c2z, s2t = math.cos(2.0 * esaz), 2.0 * st * ct
+    f0 = 0.25 * (1.0 + 3.0 * (ct * ct - st * st))
+    f1 = SQRT3_2 * s2t * math.cos(esaz)
+    f2 = SQRT3_2 * st * st * c2z
+    g0 = -1.5 * s2t
+    g1 = SQRT3_2 * 2.0 * (ct * ct - st * st) * math.cos(esaz)
+    g2 = SQRT3_2 * s2t * c2z
+    val, dd, dh, dth = 0.0, 0.0, 0.0, 0.0
+    for m in range(3):
+        a00, a10 = cf[c, m, i, j], cf[c, m, i + 1, j]
+        a01, a11 = cf[c, m, i, j + 1], cf[c, m, i + 1, j + 1]
+        t = (a00 * (1 - u) + a10 * u) * (1 - v) + (a01 * (1 - u) + a11 * u) * v
+        td = ((a10 - a00) * (1 - v) + (a11 - a01) * v) / dx
+        th = ((a01 - a00) * (1 - u) + (a11 - a10) * u) / dz
+        f = f0 if m == 0 else (f1 if m == 1 else f2)
+        g = g0 if m == 0 else (g1 if m == 1 else g2)
+        val += f * t
+        dd += f * td
+        dh += f * th
+        dth += g * t
+    return val, dd, dh, dth
+
+
+@njit(cache=True)
+def ellipticity_many(codes, delta, depth, slat, esaz, ell):
+    """Ellipticity corrections (s) per datum: geocentric source latitude ``slat`` (rad),
+    source-to-station azimuths ``esaz`` (rad); 0 where the phase code is unknown."""
+    out = np.zeros(codes.size)
+    for i in range(codes.size):
+        if codes[i] >= 0 and math.isfinite(delta[i]):
+            out[i] = _ellip(ell, codes[i], delta[i], depth[i], 0.5 * math.pi - slat, esaz[i])[0]
+    return out
+
+
+@njit(cache=True)
+def _sph_corr(dist_km, range_km):
+    """Spherical variogram model as a correlation: 1 − 1.5 q + 0.5 q³ (q = d/range < 1)."""
+    if dist_km >= range_km:
+        return 0.0
+    q = dist_km / range_km
+    return 1.0 - 1.5 * q + 0.5 * q * q * q
+
+
+@njit(cache=True)
+def whitening(x, obs, me, range_km):
+    """L⁻¹ of the correlation matrix of the normalised time residuals at hypocentre ``x``.
+
+    Model errors of the same phase at stations closer than ``range_km`` are correlated
+    (spherical variogram of the chord between the stations; Bondár & McLaughlin 2009);
+    measurement errors are not. Returns an (n, n) lower-triangular matrix acting on the
+    time rows, or a (0, 0) array when no pair is correlated (nothing to whiten).
+    """
+    rlat, rlon, code, use_t, sig_t = obs[0], obs[1], obs[3], obs[4], obs[8]
+    n = code.size
+    empty = np.zeros((0, 0))
+    if range_km <= 0.0:
+        return empty
+    idx = np.flatnonzero(use_t)
+    nt = idx.size
+    if nt < 2:
+        return empty
+    slat, slon = math.radians(x[0]), math.radians(x[1])
+    sm = np.zeros(nt)
+    st = np.zeros(nt)
+    for a in range(nt):
+        i = idx[a]
+        delta, _e, _s, _sd = _geometry(slat, slon, rlat[i], rlon[i])
+        sm[a] = _model_error(me, code[i], delta)
+        st[a] = math.sqrt(sig_t[i] * sig_t[i] + sm[a] * sm[a])
+    k = np.eye(nt)
+    any_pair = False
+    for a in range(nt):
+        i = idx[a]
+        for b in range(a + 1, nt):
+            j = idx[b]
+            if code[i] != code[j]:
+                continue
+            # chord between the stations (km): the variogram is defined in 3-D
+            cc = math.cos(rlat[i]) * math.cos(rlat[j])
+            cosd = math.sin(rlat[i]) * math.sin(rlat[j]) + cc * math.cos(rlon[i] - rlon[j])
+            chord = EARTH_RADIUS_KM * math.sqrt(max(2.0 - 2.0 * cosd, 0.0))
+            rho = _sph_corr(chord, range_km)
+            if rho > 0.0:
+                k[a, b] = k[b, a] = rho * sm[a] * sm[b] / (st[a] * st[b])
+                any_pair = True
+    if not any_pair:
+        return empty
+    low = np.linalg.cholesky(k)
+    inv = np.zeros((nt, nt))
+    for col in range(nt):  # forward substitution: L⁻¹ column by column
+        inv[col, col] = 1.0 / low[col, col]
+        for row in range(col + 1, nt):
+            acc = 0.0
+            for m in range(col, row):
+                acc += low[row, m] * inv[m, col]
+            inv[row, col] = -acc / low[row, row]
+    w = np.zeros((n, n))
+    for i in range(n):
+        w[i, i] = 1.0
+    for a in range(nt):
+        for b in range(a + 1):
+            w[idx[a], idx[b]] = inv[a, b]
+    return w
+
+
 # ------------------------------------------------------------------------ residuals
 
 
 @njit(cache=True)
-def residuals(x, fix_depth, obs, tab, me, r, jac, want_jac):
+def residuals(x, fix_depth, obs, tab, me, ell, wt, r, jac, want_jac):
     """Fill normalised residuals ``r`` (3 per datum) and Jacobian ``jac``; return misfit.
 
     ``obs`` = (rlat, rlon, elev, code, use_t, use_a, use_s, tobs, sig_t, azobs, sig_a,
-    sloobs, sig_s). Returns (Σ r², number of data whose phase does not exist there).
+    sloobs, sig_s). Predicted times include the ellipticity correction of ``ell`` (its
+    derivatives by distance, depth and source colatitude enter the Jacobian; the small
+    one by azimuth, ~1e-4 s/km, does not). ``wt`` (from :func:`whitening`, or (0, 0) for
+    independent errors) whitens the time rows. Returns (Σ r², number of data whose phase
+    does not exist there).
     """
     rlat, rlon, elev, code = obs[0], obs[1], obs[2], obs[3]
     use_t, use_a, use_s = obs[4], obs[5], obs[6]
     tobs, sig_t, azobs, sig_a, sloobs, sig_s = obs[7], obs[8], obs[9], obs[10], obs[11], obs[12]
     vsurf = tab[15]
     slat, slon, z, t0 = math.radians(x[0]), math.radians(x[1]), x[2], x[3]
-    mis = 0.0
+    colat = 0.5 * math.pi - slat
+    pen = 0.0
     nbad = 0
     for i in range(code.size):
         b = 3 * i
@@ -194,7 +321,7 @@ def residuals(x, fix_depth, obs, tab, me, r, jac, want_jac):
             t, p, g, pd, ph = _phase(c, delta, z, tab)
             if not math.isfinite(t):
                 nbad += int(use_t[i]) + int(use_s[i])
-                mis += PENALTY * (int(use_t[i]) + int(use_s[i]))
+                pen += PENALTY * (int(use_t[i]) + int(use_s[i]))
             else:
                 if use_t[i]:
                     tel = 0.0
@@ -202,19 +329,19 @@ def residuals(x, fix_depth, obs, tab, me, r, jac, want_jac):
                     if v > 0.0 and elev[i] != 0.0:
                         pk = p / KM_PER_DEG
                         tel = elev[i] * math.sqrt(max(1.0 / (v * v) - pk * pk, 0.0))
+                    el, el_d, el_h, el_th = _ellip(ell, c, delta, z, colat, esaz)
                     sm = _model_error(me, c, delta)
                     sig = math.sqrt(sig_t[i] * sig_t[i] + sm * sm)
-                    r[b] = (tobs[i] - t0 - t - tel) / sig
-                    mis += r[b] * r[b]
+                    r[b] = (tobs[i] - t0 - t - tel - el) / sig
                     if want_jac:
-                        jac[b, 0] = -p * se / KM_PER_DEG / sig
-                        jac[b, 1] = -p * ce / KM_PER_DEG / sig
-                        jac[b, 2] = 0.0 if fix_depth else g / sig
+                        pe = p + el_d
+                        jac[b, 0] = -pe * se / KM_PER_DEG / sig
+                        jac[b, 1] = (-pe * ce / KM_PER_DEG - el_th / EARTH_RADIUS_KM) / sig
+                        jac[b, 2] = 0.0 if fix_depth else (g + el_h) / sig
                         jac[b, 3] = 1.0 / sig
                 if use_s[i]:
                     sig = sig_s[i]
                     r[b + 2] = (sloobs[i] - p) / sig
-                    mis += r[b + 2] * r[b + 2]
                     if want_jac:
                         jac[b + 2, 0] = -pd * se / KM_PER_DEG / sig
                         jac[b + 2, 1] = -pd * ce / KM_PER_DEG / sig
@@ -223,12 +350,46 @@ def residuals(x, fix_depth, obs, tab, me, r, jac, want_jac):
             sig = sig_a[i]
             res = (azobs[i] - seaz + 180.0) % 360.0 - 180.0
             r[b + 1] = res / sig
-            mis += r[b + 1] * r[b + 1]
             if want_jac:
                 rs = EARTH_RADIUS_KM * max(sind, 1e-6)
                 jac[b + 1, 0] = -math.degrees(ce / rs) / sig
                 jac[b + 1, 1] = math.degrees(se / rs) / sig
+    if wt.shape[0] == code.size:
+        _whiten_rows(wt, use_t, r, jac, want_jac)
+    mis = pen
+    for k in range(r.size):
+        mis += r[k] * r[k]
     return mis, nbad
+
+
+@njit(cache=True)
+def _whiten_rows(wt, use_t, r, jac, want_jac):
+    """Replace the time rows (3i) of ``r`` and ``jac`` by ``wt`` times them."""
+    n = use_t.size
+    rt = np.zeros(n)
+    jt = np.zeros((n, 4))
+    for i in range(n):
+        if not use_t[i]:
+            continue
+        acc = 0.0
+        a0, a1, a2, a3 = 0.0, 0.0, 0.0, 0.0
+        for k in range(i + 1):
+            w = wt[i, k]
+            if w != 0.0:
+                acc += w * r[3 * k]
+                if want_jac:
+                    a0 += w * jac[3 * k, 0]
+                    a1 += w * jac[3 * k, 1]
+                    a2 += w * jac[3 * k, 2]
+                    a3 += w * jac[3 * k, 3]
+        rt[i] = acc
+        jt[i, 0], jt[i, 1], jt[i, 2], jt[i, 3] = a0, a1, a2, a3
+    for i in range(n):
+        if use_t[i]:
+            r[3 * i] = rt[i]
+            if want_jac:
+                for m in range(4):
+                    jac[3 * i, m] = jt[i, m]
 
 
 @njit(cache=True)
@@ -280,10 +441,12 @@ def covariance(jac, fix_depth):
 
 
 @njit(cache=True)
-def solve(x0, fix_depth, zmin, zmax, max_iter, max_step_km, obs, tab, me):
+def solve(x0, fix_depth, zmin, zmax, max_iter, max_step_km, obs, tab, me, ell, range_km):
     """Levenberg–Marquardt (Geiger) iterations from ``x0``.
 
-    Returns (x, misfit, nbad, iterations, converged, r, jac).
+    With correlated model errors (``range_km`` > 0) the whitening is computed at the
+    start and once more at the first convergence (model errors depend on distance), then
+    the iterations go on. Returns (x, misfit, nbad, iterations, converged, r, jac, wt).
     """
     nres = 3 * obs[3].size
     r = np.zeros(nres)
@@ -293,7 +456,9 @@ def solve(x0, fix_depth, zmin, zmax, max_iter, max_step_km, obs, tab, me):
     x = x0.copy()
     if fix_depth:
         x[2] = x0[2]
-    mis, nbad = residuals(x, fix_depth, obs, tab, me, r, jac, True)
+    wt = whitening(x, obs, me, range_km)
+    refreshed = wt.shape[0] == 0
+    mis, nbad = residuals(x, fix_depth, obs, tab, me, ell, wt, r, jac, True)
     lam = 1e-3
     converged = False
     it = 0
@@ -317,7 +482,8 @@ def solve(x0, fix_depth, zmin, zmax, max_iter, max_step_km, obs, tab, me):
         if hs > max_step_km:
             step *= max_step_km / hs
         xt = _move(x, step[0], step[1], 0.0 if fix_depth else step[2], step[3], zmin, zmax)
-        mt, bt = residuals(xt, fix_depth, obs, tab, me, rt, jt, True)
+        mt, bt = residuals(xt, fix_depth, obs, tab, me, ell, wt, rt, jt, True)
+        done = False
         if mt <= mis:
             small = math.hypot(step[0], step[1]) < 1e-3 and abs(step[2]) < 1e-3
             small = small and abs(step[3]) < 1e-4
@@ -326,15 +492,19 @@ def solve(x0, fix_depth, zmin, zmax, max_iter, max_step_km, obs, tab, me):
             r, rt = rt, r
             jac, jt = jt, jac
             lam = max(lam * 0.2, 1e-9)
-            if small or gain <= 1e-10 * (1.0 + mis):
-                converged = True
-                break
+            done = small or gain <= 1e-10 * (1.0 + mis)
         else:
             lam *= 10.0
-            if lam > 1e8:
-                converged = True  # no downhill step left: a minimum of the misfit
+            done = lam > 1e8  # no downhill step left: a minimum of the misfit
+        if done:
+            if refreshed:
+                converged = True
                 break
-    return x, mis, nbad, it, converged, r, jac
+            wt = whitening(x, obs, me, range_km)
+            refreshed = True
+            mis, nbad = residuals(x, fix_depth, obs, tab, me, ell, wt, r, jac, True)
+            lam = 1e-3
+    return x, mis, nbad, it, converged, r, jac, wt
 
 
 # ------------------------------------------------------------------------ grid search

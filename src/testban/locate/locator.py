@@ -10,6 +10,14 @@ caller (``dtype`` "g"), or — when a free depth does not converge or is unresol
 at the surface as LocSAT/the IDC do (``dtype`` "r"). Gross outliers (> ``outlier_sigma``
 a priori standard errors) are set non-defining one at a time.
 
+Predicted times carry the station elevation and the ellipticity correction
+(:mod:`testban.locate.ellipticity`, computed from the model's own rays and density; with
+it our teleseismic P predictions match the IDC's to ±0.08 s). Optionally the model errors
+of the same phase at nearby stations are correlated (Bondár & McLaughlin 2009; off by
+default, see :mod:`testban.locate.model_errors`): the time rows are then whitened by the
+inverse Cholesky factor of their correlation matrix, computed at the start and once more
+at convergence, so the ellipse and the weights account for clustered stations.
+
 Uncertainty: the covariance (JᵀJ)⁻¹ of the normalised problem, scaled as in Jordan &
 Sverdrup (1981, BSSA 71, 1105–1130): σ̂² = (K s² + Σr²)/(K + N − M). The IDC runs
 LocSAT with K → ∞ ("we recommend num_dof = 99999 for most IMS applications", LocSAT
@@ -30,7 +38,8 @@ import numpy as np
 
 from testban.io.problems import ReadProblem
 from testban.locate import kernels
-from testban.locate.model_errors import ModelErrors
+from testban.locate.ellipticity import EllipticityTable, ellipticity_table, zero_table
+from testban.locate.model_errors import CORRELATION_RANGE_KM, ModelErrors
 from testban.locate.observations import Observations, Stations
 from testban.locate.phases import DEPTH_PHASES, PhaseTables, phase_tables
 from testban.records.css30 import Arrival, Assoc, Origerr, Origin, jdate
@@ -72,6 +81,13 @@ class LocatorConfig:
     outlier_sigma: float = 4.0  # 0 disables rejection
     max_outlier_fraction: float = 0.2
     elevation_correction: bool = True
+    #: Ellipticity corrections (Dziewonski & Gilbert 1976; computed from the model's own
+    #: rays and density, :mod:`testban.locate.ellipticity`), as LocSAT and the IDC apply.
+    ellipticity_correction: bool = True
+    #: Range (km) of the spherical variogram that correlates the model errors of the same
+    #: phase at nearby stations (Bondár & McLaughlin 2009, BSSA 99, 172–193; 0: independent
+    #: errors). See :mod:`testban.locate.model_errors` for the value.
+    correlation_range_km: float = CORRELATION_RANGE_KM
     vmodel: str = ""  # written to assoc.vmodel; default: the model name
 
 
@@ -139,6 +155,11 @@ def _me_table(cfg: ModelErrors, names: tuple[str, ...]) -> np.ndarray:
             _ME_CACHE.clear()
         hit = _ME_CACHE[key] = (cfg, cfg.table(names))
     return hit[1]
+
+
+@lru_cache(maxsize=8)
+def _ellipticity(model: str, on: bool) -> EllipticityTable:
+    return ellipticity_table(model) if on else zero_table(model)
 
 
 def _geographic(lat_c: float) -> float:
@@ -345,6 +366,7 @@ def locate(
     pt = phase_tables(cfg.model)
     tab = pt.kernel_args()
     me = _me_table(cfg.model_errors, pt.names)
+    ell = _ellipticity(cfg.model, cfg.ellipticity_correction).kernel_args()
     p, notes = _problem(observations, pt, cfg)
     where = f"orid {orid}" if orid != -1 else ""
     problems.extend(ReadProblem("", n, where, severity="warning") for n in notes)
@@ -375,7 +397,10 @@ def locate(
         starts = _grid_start(p, cfg.model, me, depths, cfg)
 
     def run(x0: np.ndarray, fix: bool) -> tuple:
-        return kernels.solve(x0, fix, lo, hi, cfg.max_iter, cfg.max_step_km, args, tab, me)
+        return kernels.solve(
+            x0, fix, lo, hi, cfg.max_iter, cfg.max_step_km, args, tab, me, ell,
+            cfg.correlation_range_km,
+        )  # fmt: skip
 
     best = None
     for x0 in starts:
@@ -408,8 +433,13 @@ def locate(
     if cfg.outlier_sigma > 0:
         nparam = 3 if fix else 4
         max_drop = int(cfg.max_outlier_fraction * nd)
+        nobs = len(p.obs)
+        r_ind, j_ind = np.zeros(3 * nobs), np.zeros((3 * nobs, 4))
         while len(dropped) < max_drop and p.ndata - 1 > nparam:
-            r = np.abs(best[5])
+            # judged on each datum's own normalised residual (not the whitened mixture)
+            kernels.residuals(best[0], fix, args, tab, me, ell, np.zeros((0, 0)), r_ind, j_ind,
+                              False)  # fmt: skip
+            r = np.abs(r_ind)
             k = int(np.argmax(r))
             if r[k] <= cfg.outlier_sigma:
                 break
@@ -428,7 +458,7 @@ def locate(
             dropped.append(int(p.obs.arid[i]))
             args = p.args()
             best = run(best[0], fix)
-    return _result(p, pt, cfg, best, fix, user_fixed, dropped, problems, orid, evid, auth)
+    return _result(p, pt, cfg, best, fix, user_fixed, dropped, problems, orid, evid, auth, ell)
 
 
 def _result(
@@ -443,9 +473,10 @@ def _result(
     orid: int,
     evid: int,
     auth: str,
+    ell: tuple,
 ) -> Location:
     """CSS3.0 rows, ellipse and network figures of a converged solution."""
-    x, mis, _nbad, niter, converged, _r, jac = sol
+    x, mis, _nbad, niter, converged, _r, jac, _wt = sol
     obs = p.obs
     nd = p.ndata
     m = 3 if fix else 4
@@ -477,7 +508,10 @@ def _result(
         pk = slow / kernels.KM_PER_DEG
         with np.errstate(invalid="ignore", divide="ignore"):
             tel = np.where(v_s > 0, p.elev * np.sqrt(np.clip(1 / v_s**2 - pk**2, 0, None)), 0.0)
-    timeres = obs.time - t0 - tt - tel
+    ellc = kernels.ellipticity_many(
+        p.codes, delta, hh, math.radians(float(x[0])), np.radians(esaz), ell
+    )
+    timeres = obs.time - t0 - tt - tel - ellc
     azres = (obs.azimuth - seaz + 180.0) % 360.0 - 180.0
     slores = obs.slow - slow
     me = _me_table(cfg.model_errors, pt.names)
