@@ -13,12 +13,15 @@ bank and recursive STA/LTA (:func:`~testban.detect.bank_sta_lta`) and its trigge
 (:data:`LOCAL`): these are 100 Hz records of local events, whose P carries its energy at
 5–15 Hz and lasts a second or two, so the bank reaches 16 Hz, the STA is 0.3 s and the
 LTA 10 s (the crop has only 12–30 s before P); thresholds are the default amplitude SNR
-3. The first trigger whose SNR reaches half the largest in the crop is the P trigger (a
-weak noise blip ahead of the event is skipped). A *trigger failure* is no trigger, or a
-trigger more than 3 s after or 1 s before the analyst P (outside what the default
-``refine_onset(before=3, after=1)`` searches); failures still count as misses below.
+3. The hand-off :func:`~testban.onset.first_arrival` refines every trigger of the crop
+to an onset and takes the first whose onset SNR reaches half the largest as the P
+trigger (the STA/LTA ratio itself saturates near LTA/STA and cannot tell a noise blip
+from the P behind it). A *trigger failure* is no trigger, or a P trigger more than 3 s
+after or 1 s before the analyst P (outside what ``refine_onset(before=3, after=1)``
+searches); failures still count as misses below.
 
-testban: ``refine_onset(z, 100, trigger)`` on the raw vertical, then
+testban: the P onset from ``first_arrival`` (``refine_onset`` on the raw vertical,
+searched from 3 s before the trigger to the end of its on-time, 1–3 s after), then
 ``pick_s(z, n, e, 100, p, max_delay=20)``. ObsPy: ``ar_pick`` with the tutorial
 settings (f1=1, f2=20, lta_p=1, sta_p=0.1, lta_s=4, sta_s=1, m_p=2, m_s=8, l_p=0.1,
 l_s=0.2, s_pick=True) on the same crops (Z, N, E; Z in place of missing horizontals).
@@ -52,7 +55,7 @@ from testban.detect import (
     pick_triggers,
     usable_bands,
 )
-from testban.onset import pick_s, refine_onset
+from testban.onset import Onset, first_arrival, pick_s, refine_onset
 
 ROOT = Path(__file__).resolve().parents[1]
 SHARED = Path(os.environ.get("TESTBAN_SHARED_DATA", ROOT.parent / "shared" / "data"))
@@ -86,11 +89,12 @@ LOCAL = DetectConfig(
 )
 
 
-def detector_trigger(z: np.ndarray, fs: float, config: DetectConfig = LOCAL) -> int | None:
-    """P trigger (sample) of testban's detector on one vertical, or ``None``.
+def detector_triggers(
+    z: np.ndarray, fs: float, config: DetectConfig = LOCAL
+) -> list[tuple[int, int]]:
+    """``(on, off)`` samples of testban's detector triggers on one vertical.
 
-    QC mask and cleaning, filter bank + STA/LTA, per-band thresholds; of the triggers the
-    first whose SNR reaches half the largest is returned.
+    QC mask and cleaning, filter bank + STA/LTA, per-band thresholds.
     """
     bad, q = assess(z, fs)
     x = clean(z, bad, q.median)
@@ -110,10 +114,17 @@ def detector_trigger(z: np.ndarray, fs: float, config: DetectConfig = LOCAL) -> 
         min_duration=config.min_duration,
         min_separation=config.min_separation,
     )
-    if not trigs:
-        return None
-    snr = np.array([t.snr for t in trigs])
-    return int(trigs[int(np.flatnonzero(snr >= 0.5 * snr.max())[0])].on)
+    return [(int(t.on), int(t.off)) for t in trigs]
+
+
+def detector_pick(z: np.ndarray, fs: float) -> tuple[int | None, Onset | None]:
+    """P trigger (sample) and refined P onset: :func:`detector_triggers` handed to
+    :func:`~testban.onset.first_arrival`; ``(None, None)`` without a trigger."""
+    trigs = detector_triggers(z, fs)
+    sel = first_arrival(z, fs, trigs, before=3.0, after=1.0, after_max=3.0)
+    if sel is None:
+        return None, None
+    return trigs[sel[0]][0], sel[1]
 
 
 def simple_trigger(z: np.ndarray, fs: float, thr: float = 3.5) -> int | None:
@@ -172,12 +183,15 @@ def run(data_dir: Path, seed: int, trigger: str = "detector") -> dict:
     cpu_tb = cpu_ar = 0.0
     for name, z, n, e, itp, its in crops(files, seed):
         horiz = bool(np.any(n) or np.any(e))
-        trig = detector_trigger(z, FS) if trigger == "detector" else simple_trigger(z, FS)
-        fail = trig is None or trig - itp > 3 * FS or itp - trig > 1 * FS
         t0 = time.process_time()
+        if trigger == "detector":
+            trig, on = detector_pick(z, FS)
+        else:
+            trig = simple_trigger(z, FS)
+            on = None if trig is None else refine_onset(z, FS, trig)
+        fail = trig is None or trig - itp > 3 * FS or itp - trig > 1 * FS
         p_tb = s_tb = dt_tb = np.nan
-        if trig is not None:
-            on = refine_onset(z, FS, trig)
+        if on is not None:
             p_tb, dt_tb = on.index, on.deltim
             s_on = pick_s(z, n, e, FS, on.index, max_delay=20.0)
             s_tb = s_on.index if s_on is not None else np.nan

@@ -28,8 +28,11 @@ calibrated on synthetics (``tests/onset``: median |error|/deltim ≈ 0.7, 95 % w
 
 S (:func:`pick_s`) — AIC on the horizontal components (sum of the AIC curves of N and E,
 each a variance change from P coda to S), searched from just after P to ``max_delay``;
-the S band is chosen from the same bank by the energy rise on the horizontals. Without
-horizontals (all-zero N and E) the vertical is used.
+the AIC window ends at the largest horizontal energy after P, and only splits where the
+energy after exceeds the energy before count (S is an energy rise; the end of the P pulse
+or a decaying coda is a variance change too). Without horizontals (all-zero N and E) the
+vertical is used, and the energy maximum is looked for only after the P pulse has decayed
+to half its peak (on the vertical the P pulse is often larger than S).
 """
 
 from __future__ import annotations
@@ -50,6 +53,9 @@ _BAND_END = 0.5
 _BAND_STA = 0.5
 _FINE_FACTOR = 4.0
 _FINE_WIN = 2.0
+#: longest P pulse (s) skipped on a vertical-only S search: the first motion of a local
+#: or regional P (dominant 1–15 Hz) lasts a few cycles, well under a second
+_P_PULSE = 1.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -229,6 +235,27 @@ def _deltim(aic: np.ndarray, fs: float, fl: float, fh: float, fh_aic: float, snr
     return max(DELTIM_FLOOR, float(np.sqrt(sig_aic**2 + sig_snr**2 + sig_band**2)))
 
 
+def _after_pulse(env: np.ndarray, lo: int, hi: int, npulse: int) -> int:
+    """First sample after the P pulse: where the envelope ``env`` has fallen below half of
+    its peak in ``[lo, lo + npulse]`` (``lo`` if it never does before ``hi``)."""
+    j1 = min(hi, lo + npulse)
+    if j1 <= lo:
+        return lo
+    kp = lo + int(np.argmax(env[lo : j1 + 1]))
+    below = np.flatnonzero(env[kp : hi + 1] < 0.5 * env[kp])
+    return kp + int(below[0]) if below.size else lo
+
+
+def _rises(e: np.ndarray, lo: int, hi: int) -> np.ndarray:
+    """For each split ``k`` in ``[lo, hi]`` of the energy ``e``: is the mean energy of
+    ``e[k:]`` larger than that of ``e[:k]``?"""
+    c = np.cumsum(e)
+    k = np.maximum(np.arange(lo, hi + 1), 1)
+    before = c[k - 1] / k
+    after = (c[-1] - c[k - 1]) / (e.size - k)
+    return after > before
+
+
 def pick_s(
     z: np.ndarray,
     n: np.ndarray,
@@ -284,12 +311,21 @@ def pick_s(
     h2 = sum(y * y for y in ys)
     nsm = max(1, int(round(smooth * fs)))
     env = np.convolve(h2, np.ones(nsm) / nsm, mode="same")
-    kmax = lo + int(np.argmax(env[lo : hi + 1]))
+    # on the vertical alone the P pulse itself is often the largest arrival: look for the
+    # S energy maximum only after the P pulse has decayed
+    kfrom = lo if horiz else _after_pulse(env, lo, hi, int(round(_P_PULSE * fs)))
+    kmax = kfrom + int(np.argmax(env[kfrom : hi + 1]))
     end = min(s1 - s0, kmax + nsm)
     aic = np.zeros(end - a0)
     for y in ys:
         aic += aic_maeda(y[a0:end])
-    k = lo - a0 + int(np.argmin(aic[lo - a0 : kmax - a0 + 1]))
+    search = aic[lo - a0 : kmax - a0 + 1].copy()
+    # S is an energy *rise*; a split where the energy falls (end of the P pulse, decaying
+    # P coda) is a variance change too, but not an S onset
+    search[~_rises(h2[a0:end], lo - a0, kmax - a0)] = np.inf
+    if not np.isfinite(search).any():
+        search = aic[lo - a0 : kmax - a0 + 1]
+    k = lo - a0 + int(np.argmin(search))
     idx = s0 + a0 + k - 0.5 + _subsample(aic, k)
     h = np.sqrt(h2)
     snr = _snr(h, a0 + k, fs, snr_window)
