@@ -1,0 +1,358 @@
+"""IMS1.0 short bulletins (ISF): written from CSS3.0 rows, read through ObsPy.
+
+The layout is the IMS1.0/ISF one ObsPy's ``IMS10BULLETIN`` reader parses (GSE2.1 column
+tables, ``shared/data/formats/specs``; columns 1-based below): one ``EVENT`` line per event,
+its origins (the preferred one tagged ``#PRIME`` when there are several), their network
+magnitudes, then the preferred origin's phases with residuals, amplitudes and station
+magnitudes. Values are written at the format's precision; a value too wide for its column
+loses decimals, and one that still does not fit raises :class:`BulletinError` (a silently
+blank column would lose data).
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import io
+import os
+from collections.abc import Iterable
+from pathlib import Path
+
+from testban.bulletin.model import (
+    ETYPES,
+    MAGTYPE_PREFERENCE,
+    EventView,
+    Tables,
+    azimuthal_gap,
+    defining,
+    events_of,
+    has,
+    ims_magtype,
+    magnitude_family,
+)
+from testban.records.css30 import Arrival, Assoc, Netmag, Origerr, Origin, Record, Stamag
+
+ORIGIN_HEADER = (
+    "   Date       Time        Err   RMS Latitude Longitude  Smaj  Smin  Az Depth   Err "
+    "Ndef Nsta Gap  mdist  Mdist Qual   Author      OrigID"
+)
+MAGNITUDE_HEADER = "Magnitude  Err Nsta Author      OrigID"
+PHASE_HEADER = (
+    "Sta     Dist  EvAz Phase        Time      TRes  Azim AzRes   Slow   SRes Def   SNR       "
+    "Amp   Per Qual Magnitude    ArrID"
+)
+_EPOCH = _dt.datetime(1970, 1, 1)
+
+
+class BulletinError(ValueError):
+    """A bulletin could not be written or read (a value that does not fit, a bad file)."""
+
+
+class _Line:
+    """A fixed-width line; fields are placed at 1-based columns as the format tables say."""
+
+    def __init__(self, width: int):
+        self.chars = [" "] * width
+
+    def put(self, first: int, text: str) -> None:
+        self.chars[first - 1 : first - 1 + len(text)] = list(text)
+
+    def __str__(self) -> str:
+        return "".join(self.chars).rstrip()
+
+
+def _num(value: float | None, width: int, dec: int, what: str) -> str:
+    """``value`` right-aligned in ``width`` with ``dec`` decimals (fewer if needed)."""
+    if value is None:
+        return " " * width
+    for d in range(dec, -1, -1):
+        text = f"{value:{width}.{d}f}"
+        if len(text) <= width:
+            return text
+    raise BulletinError(f"{what} = {value!r} does not fit in {width} characters")
+
+
+def _int(value: float | None, width: int, what: str) -> str:
+    if value is None:
+        return " " * width
+    text = f"{int(round(value)):{width}d}"
+    if len(text) > width:
+        raise BulletinError(f"{what} = {value!r} does not fit in {width} characters")
+    return text
+
+
+def _text(value: str, width: int, what: str) -> str:
+    if len(value) > width:
+        raise BulletinError(f"{what} {value!r} is longer than {width} characters")
+    return value.ljust(width)
+
+
+def _ident(value: int, width: int, what: str) -> str:
+    return _text(str(value), width, what) if value > 0 else " " * width
+
+
+def clock(t: float, decimals: int) -> tuple[str, str]:
+    """``("yyyy/mm/dd", "hh:mm:ss.s…")`` of epoch ``t`` rounded to ``decimals``."""
+    scale = 10**decimals
+    units = round(t * scale)
+    secs, frac = divmod(units, scale)
+    d = _EPOCH + _dt.timedelta(seconds=secs)
+    return d.strftime("%Y/%m/%d"), f"{d:%H:%M:%S}.{frac:0{decimals}d}"
+
+
+def _opt(value: float, na: float = -999.0) -> float | None:
+    return value if has(value, na) else None
+
+
+# ------------------------------------------------------------------------------ writing
+
+
+def _origin_line(o: Origin, err: Origerr | None, assocs: list[Assoc], analysis: str) -> str:
+    line = _Line(136)
+    date, time = clock(o.time, 2)
+    line.put(1, f"{date} {time}")
+    if err is not None:
+        line.put(25, _num(_opt(err.stime, 0.0), 5, 2, "stime"))
+        line.put(31, _num(_opt(err.sdobs, 0.0), 5, 2, "sdobs"))
+    line.put(37, _num(_opt(o.lat), 8, 4, "lat"))
+    line.put(46, _num(_opt(o.lon), 9, 4, "lon"))
+    if err is not None and has(err.smajax, 0.0) and has(err.sminax, -1.0):
+        line.put(56, _num(err.smajax, 5, 1, "smajax"))
+        line.put(62, _num(err.sminax, 5, 1, "sminax"))
+        line.put(68, _int(err.strike % 360.0 if has(err.strike, -1.0) else None, 3, "strike"))
+    line.put(72, _num(_opt(o.depth), 5, 1, "depth"))
+    fixed = o.dtype in ("g", "r")
+    line.put(77, "f" if fixed else "d" if o.dtype == "d" else " ")
+    if err is not None and not fixed:
+        line.put(79, _num(_opt(err.sdepth, 0.0), 4, 1, "sdepth"))
+    used = defining(assocs)
+    line.put(84, _int(o.ndef if o.ndef >= 0 else len(used) or None, 4, "ndef"))
+    line.put(89, _int(len({a.sta for a in used}) or None, 4, "nsta"))
+    line.put(94, _int(azimuthal_gap(a.esaz for a in used if has(a.esaz)), 3, "gap"))
+    deltas = [a.delta for a in used if has(a.delta, -1.0)]
+    if deltas:
+        line.put(98, _num(min(deltas), 6, 2, "mdist"))
+        line.put(105, _num(max(deltas), 6, 2, "Mdist"))
+    line.put(112, analysis)
+    line.put(114, "i")
+    line.put(116, ETYPES.get(o.etype, ("", "uk"))[1])
+    line.put(119, _text(o.auth if o.auth != "-" else "", 9, "author"))
+    line.put(129, _ident(o.orid, 8, "orid"))
+    return str(line)
+
+
+def _magnitude_lines(o: Origin, netmags: list[Netmag]) -> list[str]:
+    rows: list[tuple[str, float, float | None, int | None, str]] = [
+        (ims_magtype(m.magtype), m.magnitude, _opt(m.uncertainty, 0.0),
+         m.nsta if m.nsta >= 0 else None, m.auth)
+        for m in netmags if has(m.magnitude)
+    ]  # fmt: skip
+    families = {magnitude_family(m.magtype) for m in netmags}
+    for fam, value in (("mb", o.mb), ("ms", o.ms), ("ml", o.ml)):
+        if has(value) and fam not in families:
+            rows.append(({"mb": "mb", "ms": "Ms", "ml": "ML"}[fam], value, None, None, o.auth))
+    out = []
+    for magtype, mag, unc, nsta, auth in rows:
+        line = _Line(38)
+        line.put(1, _text(magtype, 5, "magnitude type"))
+        line.put(7, _num(mag, 4, 1, "magnitude"))
+        line.put(12, _num(unc, 3, 1, "magnitude error"))
+        line.put(16, _int(nsta, 4, "nsta"))
+        line.put(21, _text(auth if auth != "-" else "", 9, "author"))
+        line.put(31, _ident(o.orid, 8, "orid"))
+        out.append(str(line))
+    return out
+
+
+_ONSET = {"i": "i", "e": "e", "q": "q"}
+_POLARITY = {"c": "c", "u": "c", "d": "d", "r": "d"}
+
+
+def _phase_line(
+    s: Assoc, a: Arrival | None, stamag: Stamag | None, analysis: str, when: float
+) -> str:
+    line = _Line(122)
+    line.put(1, _text(s.sta, 5, "station"))
+    line.put(7, _num(_opt(s.delta, -1.0), 6, 2, "delta"))
+    line.put(14, _num(_opt(s.esaz), 5, 1, "esaz"))
+    line.put(20, _text(s.phase if s.phase != "-" else "", 8, "phase"))
+    line.put(29, clock(when, 3)[1])
+    line.put(42, _num(_opt(s.timeres), 5, 1, "timeres"))
+    if a is not None:
+        line.put(48, _num(_opt(a.azimuth, -1.0), 5, 1, "azimuth"))
+    line.put(54, _num(_opt(s.azres), 5, 1, "azres"))
+    if a is not None:
+        line.put(60, _num(_opt(a.slow, -1.0), 6, 1, "slowness"))
+    line.put(67, _num(_opt(s.slores), 5, 1, "slores"))
+    flags = ("T" if s.timedef == "d" else "_") + ("A" if s.azdef == "d" else "_")
+    line.put(74, flags + ("S" if s.slodef == "d" else "_"))
+    if a is not None:
+        line.put(78, _num(_opt(a.snr, -1.0), 5, 1, "snr"))
+        line.put(84, _num(_opt(a.amp, 0.0), 9, 1, "amp"))
+        line.put(94, _num(_opt(a.per, 0.0), 5, 2, "per"))
+        line.put(101, _POLARITY.get(a.fm[:1].lower(), "_") + _ONSET.get(a.qual, "_"))
+    else:
+        line.put(101, "__")
+    line.put(100, analysis)
+    if stamag is not None:
+        line.put(104, _text(ims_magtype(stamag.magtype), 5, "magnitude type"))
+        line.put(110, _num(stamag.magnitude, 4, 1, "station magnitude"))
+    line.put(115, _ident(s.arid, 8, "arid"))
+    return str(line)
+
+
+def _best_stamag(rows: list[Stamag]) -> Stamag | None:
+    usable = [r for r in rows if has(r.magnitude) and r.magnitude != 0.0]
+    if not usable:
+        return None
+    rank = {t: i for i, t in enumerate(MAGTYPE_PREFERENCE)}
+    return min(usable, key=lambda r: (r.magdef != "d", rank.get(r.magtype, len(rank))))
+
+
+def _region(view: EventView) -> str:
+    if view.event is not None and view.event.evname not in ("", "-"):
+        return view.event.evname
+    o = view.preferred
+    if not (has(o.lat) and has(o.lon)):
+        return ""
+    from obspy.geodetics import FlinnEngdahl
+
+    return FlinnEngdahl().get_region(o.lon, o.lat)
+
+
+def format_ims10(
+    tables: Tables,
+    *,
+    title: str = "testban bulletin",
+    analysis: str = "a",
+    envelope: bool = True,
+    msg_id: str = "testban",
+) -> str:
+    """An IMS1.0 short bulletin of ``tables`` as text.
+
+    ``analysis`` is the IMS1.0 analysis type of every origin and pick (``a`` automatic,
+    ``m`` manual); ``envelope`` wraps the data section in ``BEGIN IMS1.0 … STOP``.
+    """
+    if analysis not in ("a", "m", "g"):
+        raise BulletinError(f"analysis type must be a, m or g, not {analysis!r}")
+    index = events_of(tables)
+    out = io.StringIO()
+    if envelope:
+        out.write(f"BEGIN IMS1.0\nMSG_TYPE DATA\nMSG_ID {msg_id}\n")
+    out.write(f"DATA_TYPE BULLETIN IMS1.0:short\n{title}\n")
+    for view in index.events:
+        out.write(f"\nEVENT {view.evid:>8} {_region(view)}".rstrip() + "\n")
+        out.write(ORIGIN_HEADER + "\n")
+        for o in view.origins:
+            assocs = view.assocs.get(o.orid, [])
+            out.write(_origin_line(o, view.origerr.get(o.orid), assocs, analysis) + "\n")
+            if len(view.origins) > 1 and o is view.preferred:
+                out.write(" (#PRIME)\n")
+        mags = [
+            ln for o in view.origins for ln in _magnitude_lines(o, view.netmags.get(o.orid, []))
+        ]
+        if mags:
+            out.write("\n" + MAGNITUDE_HEADER + "\n" + "\n".join(mags) + "\n")
+        pref = view.preferred
+        assocs = view.assocs.get(pref.orid, [])
+        if assocs:
+            out.write("\n" + PHASE_HEADER + "\n")
+            if len(view.origins) > 1:
+                out.write(f" (#OrigID {pref.orid})\n")
+            stamags: dict[int, list[Stamag]] = {}
+            for m in view.stamags.get(pref.orid, []):
+                stamags.setdefault(m.arid, []).append(m)
+            rows = []
+            for s in assocs:
+                a = index.arrivals.get(s.arid)
+                if a is None or not has(a.time, -9999999999.0):
+                    raise BulletinError(f"assoc arid={s.arid} of orid={s.orid} has no arrival")
+                rows.append((s.delta, a.time, s, a))
+            rows.sort(key=lambda r: (r[0], r[1], r[2].arid))
+            for _, t, s, a in rows:
+                best = _best_stamag(stamags.get(s.arid, []))
+                out.write(_phase_line(s, a, best, analysis, t) + "\n")
+        out.write("\n")
+    out.write("\nSTOP\n")
+    return out.getvalue()
+
+
+def write_ims10(tables: Tables, path: str | os.PathLike[str], **options: object) -> Path:
+    """Write ``tables`` as an IMS1.0 short bulletin (options: :func:`format_ims10`)."""
+    path = Path(path)
+    text = format_ims10(tables, **options)  # type: ignore[arg-type]
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(path.name + ".part")
+    tmp.write_text(text, encoding="utf-8")
+    os.replace(tmp, path)
+    return path
+
+
+# ------------------------------------------------------------------------------ reading
+
+
+def read_ims10(source: str | os.PathLike[str] | Iterable[str]) -> dict[str, list[Record]]:
+    """Read an IMS1.0 short bulletin (a path, or lines of text) into CSS3.0 rows.
+
+    Parsing is ObsPy's (``IMS10BULLETIN``); :func:`testban.bulletin.quakeml.from_catalog`
+    turns its catalog into rows.
+    """
+    import warnings
+
+    from obspy import read_events
+
+    from testban.bulletin.quakeml import from_catalog
+
+    if isinstance(source, (str, os.PathLike)):
+        if not Path(source).is_file():
+            raise BulletinError(f"no such file: {source}")
+        lines = Path(source).read_text(encoding="utf-8", errors="replace").splitlines()
+    else:
+        lines = [ln.rstrip("\r\n") for ln in source]
+    data = io.BytesIO("".join(f"{ln.rstrip()}\n" for ln in lines).encode("utf-8"))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # ObsPy warns on orphan phase blocks; rows say it
+        try:
+            catalog = read_events(data, format="IMS10BULLETIN")
+        except Exception as exc:  # noqa: BLE001 (ObsPy raises many kinds on bad input)
+            raise BulletinError(f"not a readable IMS1.0 bulletin: {exc}") from exc
+    _restore_dropped(catalog, lines)
+    return from_catalog(catalog)
+
+
+def _restore_dropped(catalog: object, lines: list[str]) -> None:
+    """Put back what ObsPy 1.5's reader parses but drops: station magnitude types (phase
+    line columns 104-108, by ArrID) and network magnitude errors (columns 12-14)."""
+    from obspy.core.event import QuantityError
+
+    sta_types: dict[str, str] = {}
+    mag_errors: dict[tuple[str, str, float], float] = {}
+    block = ""
+    for ln in lines:
+        words = ln.split()[:4]
+        low = [w.lower() for w in words]
+        if low[:4] == ["sta", "dist", "evaz", "phase"]:
+            block = "phases"
+        elif low[:4] == ["magnitude", "err", "nsta", "author"]:
+            block = "magnitudes"
+        elif low[:1] == ["event"] or low[:2] == ["date", "time"] or not words:
+            block = "" if words else block
+        elif ln.lstrip().startswith("("):
+            continue
+        elif block == "phases" and len(ln) > 114 and ln[103:108].strip():
+            sta_types[ln[114:122].strip()] = ln[103:108].strip()
+        elif block == "magnitudes" and len(ln) > 13 and ln[11:14].strip():
+            try:
+                key = (ln[30:38].strip(), ln[0:5].strip(), float(ln[6:10]))
+                mag_errors[key] = float(ln[11:14])
+            except ValueError:
+                continue
+    for ev in catalog:  # type: ignore[attr-defined]
+        for sm in ev.station_magnitudes:
+            arid = str(sm.resource_id).rsplit("/", 1)[-1]
+            if not sm.station_magnitude_type and arid in sta_types:
+                sm.station_magnitude_type = sta_types[arid]
+        for m in ev.magnitudes:
+            orid = str(m.origin_id).rsplit("/", 1)[-1] if m.origin_id else ""
+            err = mag_errors.get((orid, m.magnitude_type or "", m.mag))
+            if err is not None and getattr(m.mag_errors, "uncertainty", None) is None:
+                m.mag_errors = QuantityError(uncertainty=err)

@@ -1,0 +1,131 @@
+"""SQLAlchemy tables of the CSS3.0 schema, derived from :mod:`testban.records.css30`.
+
+Every column comes from the record dataclasses: its name, its kind (``a`` → ``VARCHAR`` as
+wide as the wider of the CSS3.0 and IDC formats, ``i`` → ``INTEGER``/``BIGINT``, ``f`` →
+``DOUBLE PRECISION``) and its CSS3.0 null value (stored as is, so that a row reads back
+as the record it was written from; columns are ``NOT NULL`` as in CSS3.0). Only the keys
+and indexes are declared here. Two tables are testban's own: ``run`` (processing state
+per window, so that a run can resume) and ``lastid`` (CSS3.0's id counters).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Any
+
+import sqlalchemy as sa
+
+from testban.records.css30 import TABLES, Record
+
+#: The store's schema; ``metadata.create_all(engine)`` creates every table.
+metadata = sa.MetaData()
+
+#: Primary key of each CSS3.0 table (CSS3.0 keys; ``stamag`` adds ``arid`` so that one
+#: station may contribute two phases, ``affiliation`` the IDC's ``time``).
+PRIMARY_KEYS: dict[str, tuple[str, ...]] = {
+    "site": ("sta", "ondate"),
+    "sitechan": ("sta", "chan", "ondate"),
+    "affiliation": ("net", "sta", "time"),
+    "network": ("net",),
+    "instrument": ("inid",),
+    "sensor": ("sta", "chan", "time", "endtime"),
+    "wfdisc": ("wfid",),
+    "arrival": ("arid",),
+    "assoc": ("arid", "orid"),
+    "origin": ("orid",),
+    "origerr": ("orid",),
+    "netmag": ("magid",),
+    "stamag": ("magid", "sta", "arid"),
+    "amplitude": ("ampid",),
+    "event": ("evid",),
+}
+
+#: Secondary indexes: the columns queries select on (time, place, owning origin, author).
+INDEXES: dict[str, tuple[tuple[str, ...], ...]] = {
+    "wfdisc": (("sta", "chan", "time"), ("endtime",)),
+    "arrival": (("time",), ("sta", "time"), ("auth",)),
+    "assoc": (("orid",),),
+    "origin": (("time",), ("lat", "lon"), ("evid",), ("auth", "time"), ("mb",)),
+    "netmag": (("orid",), ("evid",)),
+    "stamag": (("orid",), ("arid",)),
+    "amplitude": (("arid",),),
+    "event": (("prefor",),),
+}
+
+
+def _width(meta: Any) -> tuple[str, int]:
+    widths = []
+    for key in ("fmt", "idc"):
+        fmt = meta[key]
+        widths.append(int(fmt[1:].partition(".")[0]))
+    return meta["fmt"][0], max(widths)
+
+
+def _column(f: dataclasses.Field[Any], primary: bool) -> sa.Column[Any]:
+    kind, width = _width(f.metadata)
+    ctype: sa.types.TypeEngine[Any]
+    if kind == "a":
+        ctype = sa.String(width)
+    elif kind == "i":
+        ctype = sa.BigInteger() if width > 9 else sa.Integer()
+    else:
+        ctype = sa.Double()
+    return sa.Column(
+        f.name,
+        ctype,
+        primary_key=primary,
+        autoincrement=False,
+        nullable=False,
+        default=f.default,
+    )
+
+
+def _table(cls: type[Record]) -> sa.Table:
+    keys = PRIMARY_KEYS[cls.table]
+    cols = [_column(f, f.name in keys) for f in dataclasses.fields(cls)]
+    table = sa.Table(cls.table, metadata, *cols)
+    for names in INDEXES.get(cls.table, ()):
+        sa.Index(f"ix_{cls.table}_{'_'.join(names)}", *(table.c[n] for n in names))
+    return table
+
+
+#: SQLAlchemy table of each CSS3.0 table, by name (``TABLES["origin"]``).
+TABLES_SQL: dict[str, sa.Table] = {name: _table(cls) for name, cls in TABLES.items()}
+
+#: Processing state: one row per window attempt of a run (``testban run`` resumes from it).
+run_table = sa.Table(
+    "run",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("label", sa.String(64), nullable=False, default=""),
+    sa.Column("started", sa.Double, nullable=False),
+    sa.Column("finished", sa.Double, nullable=True),
+    sa.Column("tstart", sa.Double, nullable=False),
+    sa.Column("tend", sa.Double, nullable=False),
+    sa.Column("status", sa.String(16), nullable=False, default="running"),
+    sa.Column("auth", sa.String(15), nullable=False, default="-"),
+    sa.Column("counts", sa.Text, nullable=False, default="{}"),
+    sa.Column("report", sa.Text, nullable=False, default=""),
+    sa.Index("ix_run_label_tstart", "label", "tstart"),
+)
+
+#: CSS3.0 ``lastid``: the last id handed out per key (``arid``, ``orid``, ``magid`` …).
+lastid_table = sa.Table(
+    "lastid",
+    metadata,
+    sa.Column("keyname", sa.String(15), primary_key=True),
+    sa.Column("keyvalue", sa.BigInteger, nullable=False),
+    sa.Column("lddate", sa.String(17), nullable=False, default="-"),
+)
+
+
+def record_to_row(record: Record) -> dict[str, Any]:
+    """A record as a ``{column: value}`` mapping for an INSERT."""
+    return {f.name: getattr(record, f.name) for f in dataclasses.fields(record)}
+
+
+def row_to_record(table: str, row: Any) -> Record:
+    """The record of CSS3.0 ``table`` from a result row (mapping or ``Row``)."""
+    cls = TABLES[table]
+    mapping = row._mapping if hasattr(row, "_mapping") else row
+    return cls(**{f.name: mapping[f.name] for f in dataclasses.fields(cls)})
