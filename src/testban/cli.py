@@ -199,6 +199,40 @@ def relocate(
     )
 
 
+@app.command()
+def bulletin(
+    sources: Annotated[
+        list[Path],
+        typer.Argument(
+            help="CSS3.0 tables (directories or flat-file prefixes) or bulletin files; a table "
+            "found in several sources is taken from the first (e.g. LOCATED_DIR DETECTIONS_DIR)."
+        ),
+    ],
+    out: Annotated[Path, typer.Option(help="Output file.")],
+    format: Annotated[
+        str, typer.Option("--format", help="ims1.0, quakeml, csv or geojson.")
+    ] = "ims1.0",
+) -> None:
+    """Write a bulletin (origins, errors, magnitudes, phases) as IMS1.0, QuakeML, CSV or GeoJSON."""
+    from testban.bulletin import BulletinError, read_bulletin, write_bulletin
+    from testban.io.css30 import read_tables
+
+    tables: dict = {}
+    for source in sources:
+        found = read_tables(source) if source.is_dir() or not source.exists() else None
+        for name, rows in (found if found is not None else read_bulletin(source)).items():
+            tables.setdefault(name, rows)
+    if not tables.get("origin"):
+        err_console.print(f"no origins found in {', '.join(map(str, sources))}")
+        raise typer.Exit(1)
+    try:
+        path = write_bulletin(tables, out, format)
+    except BulletinError as exc:
+        err_console.print(f"cannot write the bulletin: {exc}")
+        raise typer.Exit(1) from None
+    console.print(f"{len(tables['origin'])} origins written to {path} ({format})")
+
+
 def _parse_explosion(
     text: str, start: float, hours: float
 ) -> tuple[str, float, float, float, float]:

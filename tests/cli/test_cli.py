@@ -99,3 +99,25 @@ def test_simulate_detect_locate_chain(tmp_path: Path):
     located = origins[truth.orid]
     assert abs(located.lat - truth.lat) < 0.3 and abs(located.lon - truth.lon) < 0.3
     assert abs(located.mb - 5.0) < 0.4
+
+
+def test_bulletin_from_located_tables_reads_back_in_obspy(tmp_path: Path):
+    from obspy import read_events
+
+    sim, loc = tmp_path / "sim", tmp_path / "loc"
+    assert runner.invoke(app, ["simulate", "--out", str(sim), "--hours", "1"]).exit_code == 0
+    result = runner.invoke(
+        app,
+        ["locate", "--arrivals", str(sim / "arrival.csv"), "--assoc", str(sim / "assoc.csv"),
+         "--stations", str(sim), "--out", str(loc)],
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    out = tmp_path / "bulletin.txt"
+    result = runner.invoke(app, ["bulletin", str(loc), str(sim), "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    catalog = read_events(str(out), format="IMS10BULLETIN")
+    from testban.io.css30 import read_csv
+
+    origins = read_csv(loc / "origin.csv")
+    assert len(catalog) == len(origins) > 0
+    assert sum(len(e.picks) for e in catalog) > 0
