@@ -71,6 +71,12 @@ def _num(value: float | None, width: int, dec: int, what: str) -> str:
     raise BulletinError(f"{what} = {value!r} does not fit in {width} characters")
 
 
+def _fits(value: float | None, width: int) -> bool:
+    """Can an uncertainty be written in ``width`` characters? One that cannot means the
+    quantity is unconstrained, and the field stays blank (ISF: blank = unknown)."""
+    return value is not None and len(f"{value:.0f}") <= width
+
+
 def _int(value: float | None, width: int, what: str) -> str:
     if value is None:
         return " " * width
@@ -111,18 +117,20 @@ def _origin_line(o: Origin, err: Origerr | None, assocs: list[Assoc], analysis: 
     date, time = clock(o.time, 2)
     line.put(1, f"{date} {time}")
     if err is not None:
-        line.put(25, _num(_opt(err.stime, 0.0), 5, 2, "stime"))
-        line.put(31, _num(_opt(err.sdobs, 0.0), 5, 2, "sdobs"))
+        for first, value in ((25, _opt(err.stime, 0.0)), (31, _opt(err.sdobs, 0.0))):
+            if _fits(value, 5):
+                line.put(first, _num(value, 5, 2, "stime/sdobs"))
     line.put(37, _num(_opt(o.lat), 8, 4, "lat"))
     line.put(46, _num(_opt(o.lon), 9, 4, "lon"))
-    if err is not None and has(err.smajax, 0.0) and has(err.sminax, -1.0):
+    ellipse = err is not None and has(err.smajax, 0.0) and has(err.sminax, -1.0)
+    if err is not None and ellipse and _fits(err.smajax, 5):
         line.put(56, _num(err.smajax, 5, 1, "smajax"))
         line.put(62, _num(err.sminax, 5, 1, "sminax"))
         line.put(68, _int(err.strike % 360.0 if has(err.strike, -1.0) else None, 3, "strike"))
     line.put(72, _num(_opt(o.depth), 5, 1, "depth"))
     fixed = o.dtype in ("g", "r")
     line.put(77, "f" if fixed else "d" if o.dtype == "d" else " ")
-    if err is not None and not fixed:
+    if err is not None and not fixed and _fits(_opt(err.sdepth, 0.0), 4):
         line.put(79, _num(_opt(err.sdepth, 0.0), 4, 1, "sdepth"))
     used = defining(assocs)
     line.put(84, _int(o.ndef if o.ndef >= 0 else len(used) or None, 4, "ndef"))
