@@ -10,7 +10,10 @@ from testban.pipeline import run_demo
 
 def test_demo_two_hours(tmp_path: Path):
     s = run_demo(tmp_path, seed=3, hours=2.0)
-    for name in ("simulation/arrival.csv", "detect/arrival.csv", "bulletin/origin.csv"):
+    for name in (
+        "simulation/arrival.csv", "detect/arrival.csv", "bulletin/origin.csv",
+        "bulletin/bulletin.ims",
+    ):  # fmt: skip
         assert (tmp_path / name).is_file(), name
     assert s.false_fraction > 0.5
     # The declared mb 4.8 explosion is seen widely, located near the truth and sized.

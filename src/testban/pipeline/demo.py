@@ -14,6 +14,7 @@ from pathlib import Path
 
 import numpy as np
 
+from testban.bulletin import write_bulletin
 from testban.detect import detect_paths
 from testban.io.css30 import read_csv, write_tables
 from testban.io.problems import ReadProblem
@@ -117,6 +118,11 @@ def run_demo(
         out / "bulletin",
     )
     _score_locations(summary, origins, located.origerrs, day.origins)
+    bulletin = {
+        "origin": [rounded(o) for o in origins], "origerr": located.origerrs,
+        "assoc": located.assocs, "arrival": day.arrivals, "netmag": netmags, "stamag": stamags,
+    }  # fmt: skip
+    summary.written.append(write_bulletin(bulletin, out / "bulletin" / "bulletin.ims", "ims1.0"))
     summary.written = list(dict.fromkeys(summary.written))
     return summary
 
