@@ -1,0 +1,102 @@
+"""The application: FDSN event service, pages, static files and self-hosted API docs.
+
+>>> from testban.service import create_app, serve
+>>> app = create_app("out/testban.sqlite")         # doctest: +SKIP
+>>> serve("out/testban.sqlite", port=8000)          # doctest: +SKIP
+
+Every asset a page loads is served from ``/static`` (Leaflet, the Natural Earth basemap,
+Swagger UI): the pages work without internet access.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+from fastapi import FastAPI, Request
+from fastapi.openapi.docs import get_swagger_ui_html
+from fastapi.responses import HTMLResponse
+from fastapi.staticfiles import StaticFiles
+
+from testban.service import fdsn, pages
+from testban.store import Store, open_store
+
+STATIC = Path(__file__).parent / "static"
+SWAGGER = STATIC / "vendor" / "swagger-ui"
+
+
+def create_app(
+    store_target: str | os.PathLike[str] | Store,
+    *,
+    catalog: str = "testban",
+    title: str = "testban",
+    max_events: int = 20000,
+) -> FastAPI:
+    """A FastAPI application serving the store at ``store_target`` (path, URL or Store).
+
+    ``catalog`` is the catalog name the FDSN service reports; ``max_events`` the most
+    events one FDSN query returns (more is an HTTP 413 asking for a narrower query).
+    A store opened here is closed when the application shuts down.
+    """
+    own = not isinstance(store_target, Store)
+    store = open_store(store_target) if not isinstance(store_target, Store) else store_target
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        yield
+        if own:
+            store.close()
+
+    docs = SWAGGER.joinpath("swagger-ui-bundle.js").is_file()
+    app = FastAPI(
+        title=f"{title} data centre",
+        summary="FDSN event web service and event pages over a testban store.",
+        version=_package_version(),
+        docs_url=None,
+        redoc_url=None,
+        lifespan=lifespan,
+    )
+    app.state.store = store
+    app.mount("/static", StaticFiles(directory=STATIC), name="static")
+    app.include_router(fdsn.router(store, catalog=catalog, max_events=max_events))
+    page_router = pages.router(store, title=title, docs_url="/docs" if docs else None)
+    app.include_router(page_router)
+
+    if docs:
+
+        @app.get("/docs", include_in_schema=False)
+        def swagger(request: Request) -> HTMLResponse:
+            static = request.url_for("static", path="vendor/swagger-ui/")
+            return get_swagger_ui_html(
+                openapi_url=str(request.url_for("openapi")),
+                title=f"{title} API",
+                swagger_js_url=f"{static}swagger-ui-bundle.js",
+                swagger_css_url=f"{static}swagger-ui.css",
+                swagger_favicon_url=str(request.url_for("static", path="favicon.svg")),
+            )
+
+    return app
+
+
+def _package_version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("testban")
+    except PackageNotFoundError:
+        return "unknown"
+
+
+def serve(
+    store_target: str | os.PathLike[str],
+    host: str = "127.0.0.1",
+    port: int = 8000,
+    *,
+    log_level: str = "info",
+) -> None:
+    """Serve the store at ``store_target`` on ``http://host:port/`` until interrupted."""
+    import uvicorn
+
+    uvicorn.run(create_app(store_target), host=host, port=port, log_level=log_level)
