@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 DEMO_OUT ?= demo-output
 
-.PHONY: demo test bench lint venv clean
+.PHONY: demo demo-stop test bench lint venv clean
 
 $(BIN)/python:
 	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "$(PYTHON) not found; set PYTHON=/path/to/python3.11"; exit 1; }
@@ -20,6 +20,11 @@ venv: $(STAMP)
 
 demo: $(STAMP)
 	$(BIN)/testban demo --out $(DEMO_OUT)
+	@if [ -f $(DEMO_OUT)/server.pid ]; then kill $$(cat $(DEMO_OUT)/server.pid) 2>/dev/null || true; fi
+	$(BIN)/testban serve $(DEMO_OUT)/testban.sqlite --background
+
+demo-stop:
+	@if [ -f $(DEMO_OUT)/server.pid ]; then kill $$(cat $(DEMO_OUT)/server.pid) && rm $(DEMO_OUT)/server.pid && echo stopped; fi
 
 test: $(STAMP)
 	$(BIN)/python -m pytest -q

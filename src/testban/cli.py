@@ -233,6 +233,77 @@ def bulletin(
     console.print(f"{len(tables['origin'])} origins written to {path} ({format})")
 
 
+@app.command()
+def serve(
+    store: Annotated[Path, typer.Argument(help="The store: a SQLite file (or use --url).")],
+    host: Annotated[str, typer.Option(help="Address to listen on (loopback by default).")] = (
+        "127.0.0.1"
+    ),
+    port: Annotated[int, typer.Option(help="Port; 0 picks a free one.")] = 8000,
+    background: Annotated[
+        bool,
+        typer.Option(help="Start the server in the background, print its URL and PID, return."),
+    ] = False,
+) -> None:
+    """Serve the bulletin: FDSN event web service and pages (map, list, event)."""
+    import socket
+
+    if port == 0 or not _port_free(host, port):
+        with socket.socket() as sock:
+            sock.bind((host, 0))
+            port = sock.getsockname()[1]
+    url = f"http://{host}:{port}/"
+    if background:
+        pid = _serve_in_background(store, host, port)
+        console.print(f"testban web page: {url}  (FDSN: {url}fdsnws/event/1/)")
+        console.print(f"stop it with: kill {pid}")
+        return
+    from testban.service import serve as run_server
+
+    console.print(f"testban web page: {url}  (FDSN: {url}fdsnws/event/1/); stop with Ctrl-C")
+    run_server(store, host=host, port=port, log_level="warning")
+
+
+def _port_free(host: str, port: int) -> bool:
+    import socket
+
+    with socket.socket() as sock:
+        return sock.connect_ex((host, port)) != 0
+
+
+def _serve_in_background(store: Path, host: str, port: int) -> int:
+    """Start ``testban serve`` detached; wait until it answers; return its PID."""
+    import subprocess
+    import time
+    import urllib.request
+
+    log = store.with_name("server.log")
+    cmd = [
+        sys.executable,
+        "-m",
+        "testban",
+        "serve",
+        str(store),
+        "--host",
+        host,
+        "--port",
+        str(port),
+    ]
+    with open(log, "w") as fh:
+        proc = subprocess.Popen(cmd, stdout=fh, stderr=fh, start_new_session=True)
+    store.with_name("server.pid").write_text(f"{proc.pid}\n")
+    for _ in range(100):
+        try:
+            urllib.request.urlopen(f"http://{host}:{port}/fdsnws/event/1/version", timeout=1)
+            return proc.pid
+        except OSError:
+            if proc.poll() is not None:
+                break
+            time.sleep(0.2)
+    err_console.print(f"the server did not start; see {log}")
+    raise typer.Exit(1)
+
+
 def _parse_explosion(
     text: str, start: float, hours: float
 ) -> tuple[str, float, float, float, float]:
@@ -372,6 +443,6 @@ def demo(
         "  bulletin/     located events: origin, origerr, assoc, netmag, stamag (CSS3.0 CSV)"
     )
     console.print(
-        "\nNext: `testban info demo-output/bulletin`; association, the stored bulletin and its "
-        "web page plug in here as they land."
+        f"  testban.sqlite the stored bulletin ({s.reb_events} events meeting the REB criterion "
+        f"of ≥ 3 primary stations); see it with `testban serve {s.store}`"
     )

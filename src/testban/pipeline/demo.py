@@ -8,6 +8,7 @@ ground truth. Everything is written as CSS3.0 CSV under the output directory.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -16,13 +17,14 @@ import numpy as np
 
 from testban.bulletin import write_bulletin
 from testban.detect import detect_paths
-from testban.io.css30 import read_csv, write_tables
+from testban.io.css30 import read_csv, read_tables, write_tables
 from testban.io.problems import ReadProblem
 from testban.locate import locate_bulletin
 from testban.magnitude import magnitudes_for_tables, with_magnitudes
 from testban.network import read_network
-from testban.records import Origin, rounded
+from testban.records import Event, Origin, rounded
 from testban.simulate import TEST_SITES, ims_like_network, simulate_day, write_simulation
+from testban.store import insert_tables, open_store
 from testban.traveltime import distance_azimuth
 
 KM_PER_DEG = 111.195
@@ -49,8 +51,10 @@ class DemoSummary:
     well_constrained: int = 0  # located events with >= 6 defining time observations
     well_median_error_km: float = float("nan")
     well_ellipse_coverage: float = float("nan")
+    reb_events: int = 0  # located events meeting the REB-like definition criteria
     explosion_error_km: float = float("nan")
     explosion_mb: float = float("nan")
+    store: Path | None = None
     written: list[Path] = field(default_factory=list)
     problems: list[ReadProblem] = field(default_factory=list)
 
@@ -118,13 +122,45 @@ def run_demo(
         out / "bulletin",
     )
     _score_locations(summary, origins, located.origerrs, day.origins)
+    origins = [o if o.evid > 0 else dataclasses.replace(o, evid=o.orid) for o in origins]
+    # The stored, served bulletin holds the events that meet the REB's definition criteria.
+    primary = {s.code for s in network if s.primary}
+    reb = reb_like(origins, located.assocs, primary)
+    summary.reb_events = len(reb)
     bulletin = {
         "origin": [rounded(o) for o in origins], "origerr": located.origerrs,
         "assoc": located.assocs, "arrival": day.arrivals, "netmag": netmags, "stamag": stamags,
     }  # fmt: skip
     summary.written.append(write_bulletin(bulletin, out / "bulletin" / "bulletin.ims", "ims1.0"))
+
+    say("storing the bulletin")
+    summary.store = out / "testban.sqlite"
+    summary.store.unlink(missing_ok=True)  # the demo's store holds one run: start afresh
+    sites = read_tables(out / "simulation", ["site"]).get("site", [])
+    keep = {o.orid for o in reb}
+    stored = {
+        name: [r for r in rows if getattr(r, "orid", None) in keep] if name != "arrival" else rows
+        for name, rows in bulletin.items()
+    }
+    with open_store(summary.store) as store, store.session() as session:
+        insert_tables(session, {**stored, "event": _events(reb), "site": sites})
     summary.written = list(dict.fromkeys(summary.written))
     return summary
+
+
+def reb_like(origins: list[Origin], assocs: list, primary: set[str], minimum: int = 3) -> list:
+    """Origins with time-defining phases at ``minimum`` or more primary stations (the REB's
+    event definition criterion; the associator will own the full criteria)."""
+    stations: dict[int, set[str]] = {}
+    for a in assocs:
+        if a.timedef == "d" and a.sta in primary:
+            stations.setdefault(a.orid, set()).add(a.sta)
+    return [o for o in origins if len(stations.get(o.orid, ())) >= minimum]
+
+
+def _events(origins: list[Origin]) -> list[Event]:
+    """One CSS3.0 ``event`` per located origin (its preferred origin)."""
+    return [Event(evid=o.evid, prefor=o.orid, auth=o.auth) for o in origins]
 
 
 def _score_detections(summary: DemoSummary, detections: list, day) -> None:

@@ -130,9 +130,10 @@
         ).addTo(points);
       }
     });
-    const all = L.featureGroup([ellipses, points]);
+    // Frame the epicentres, not the ellipses: one poorly constrained event's ellipse
+    // would otherwise decide the view.
     if (points.getLayers().length) {
-      map.fitBounds(all.getBounds().pad(0.15), {maxZoom: 6});
+      map.fitBounds(points.getBounds().pad(0.15), {maxZoom: 6});
     }
     addLegend(map);
     return map;
