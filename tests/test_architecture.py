@@ -27,6 +27,7 @@ LAYERS = {
     "simulate": 3,
     "detect": 4,
     "associate": 4,
+    "compare": 4,
     "pipeline": 5,
     "describe": 5,
     "store": 4,

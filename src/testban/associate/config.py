@@ -1,0 +1,123 @@
+"""Associator settings: one dataclass, two presets (global IMS, dense local network).
+
+Every default is a physical or operational quantity with its reason next to it; the same
+values are used for every data set of a kind (global or local), never tuned per bulletin.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from typing import Any
+
+from testban.associate.layered import HADLEY_KANAMORI, LayeredModel
+
+
+@dataclass(frozen=True)
+class AssociatorConfig:
+    """How detections are grouped into events; see :func:`testban.associate.associate`."""
+
+    #: "global" (TauP tables, IMS, degrees) or "local" (flat layers, km).
+    mode: str = "global"
+    model: str = "iasp91"  # global travel-time model
+    layers: LayeredModel = HADLEY_KANAMORI  # local travel-time model
+
+    # ---------------------------------------------------------------- the grid
+    #: Global node spacing (°): 2° keeps the time error of a node (≤ ~1.4° from any
+    #: epicentre) within the stacking tolerance while a day stays ~10 CPU-s.
+    grid_spacing: float = 2.0
+    #: Node depths (km): shallow and intermediate-deep; a deep event is within ~250 km of a
+    #: node, a common-mode time shift of ≤ ~30 s that the origin time absorbs (differential
+    #: dT/dh across distances ≤ ~0.05 s/km); the locator frees depth afterwards.
+    grid_depths: tuple[float, ...] = (0.0, 250.0)
+    #: Local grid: (lat_min, lat_max, lon_min, lon_max); None = the stations' box + margin.
+    region: tuple[float, float, float, float] | None = None
+    region_margin_km: float = 20.0
+    local_spacing_km: float = 3.0
+    local_depths: tuple[float, ...] = (4.0, 10.0, 16.0)
+
+    # --------------------------------------------------------------- stacking
+    #: Width of an origin-time bin (s); votes spread over the node's time uncertainty.
+    bin_width: float = 4.0
+    #: Origin-time window per step (s) and the longest travel time considered (s): PKP at
+    #: 180° arrives ~1210 s after the origin (iasp91).
+    window: float = 3600.0
+    max_travel_time: float = 1250.0
+    #: Largest distance (°) at which a first P is associated (PKP included).
+    max_distance: float = 180.0
+    #: Minimum stacked stations for a candidate (the criteria need 3).
+    min_votes: float = 3.0
+    #: Whether S-type arrivals vote with the first S (reliable phase labels, local picks).
+    vote_s: bool = False
+    #: Compute budget: at most this many distinct candidates (most votes first) are
+    #: evaluated per window and pass.
+    max_candidates: int = 200
+    #: Passes of stack → candidates → greedy; later passes find events masked by bigger ones.
+    passes: int = 1
+
+    # ------------------------------------------------------ measurement errors
+    #: Defaults for an arrival without deltim / delaz / delslo (automatic pick, IDC).
+    default_deltim: float = 1.0
+    default_delaz: float = 20.0
+    default_delslo: float = 3.0
+    #: Model errors added in quadrature: IDC uncalibrated P ~1–2 s, azimuth 5°, 1.5 s/°
+    #: (see testban.locate.model_errors); S-type phases are twice as uncertain.
+    model_time_error: float = 1.5
+    model_az_error: float = 5.0
+    model_slow_error: float = 1.5
+    #: Azimuths with delaz above this (°) are not used (noise-dominated 3-C estimates).
+    max_delaz: float = 45.0
+    #: Association gate in standard deviations of the time/azimuth/slowness residual.
+    n_sigma: float = 3.0
+
+    # ------------------------------------------------------------- likelihood
+    #: Detection SNR threshold of station processing (IDC STA/LTA ~3–4) and the spread of
+    #: station magnitudes about the network mean (IDC mb: ~0.35).
+    snr_threshold: float = 3.0
+    magnitude_sigma: float = 0.35
+    #: Events need this log-likelihood ratio over "all its detections are false": the log
+    #: of the number of node × origin-time hypotheses tested per window (~10⁷ ≈ e^16) plus
+    #: a margin, so that chance coincidences of false detections rarely pass.
+    min_score: float = 20.0
+
+    # ------------------------------------------------------- event definition
+    #: REB-like: at least this many stations of ``station_set`` with a defining phase.
+    min_stations: int = 3
+    #: "primary" (IMS affiliations when present, else every station) or "all".
+    station_set: str = "primary"
+    #: Events also need this many defining phases in all (local: P + S picks).
+    min_phases: int = 3
+
+    # ----------------------------------------------------------------- output
+    first_orid: int = 1
+    auth: str = "testban:assoc"
+
+    def with_(self, **changes: Any) -> AssociatorConfig:
+        """A copy with some settings changed."""
+        return replace(self, **changes)
+
+    @classmethod
+    def local(cls, **changes: Any) -> AssociatorConfig:
+        """Preset for a dense local network (tens of km, P and S picks, 1-D layers).
+
+        Bins of 0.5 s and 3σ gates of ~1 s match pick errors (~0.1–0.3 s) plus 1-D model
+        errors (~0.5 s P, ~1 s S) at local distances; an event is kept with 3 stations and
+        10 phases (PyOcto's defaults for dense networks: 10 picks, 3 stations with both).
+        """
+        base = dict(
+            mode="local",
+            bin_width=0.5,
+            window=900.0,
+            max_travel_time=40.0,
+            vote_s=True,
+            default_deltim=0.2,
+            model_time_error=0.4,
+            min_votes=6.0,
+            max_candidates=100,
+            min_score=0.0,
+            min_stations=3,
+            min_phases=8,
+            station_set="all",
+            passes=2,
+        )
+        base.update(changes)
+        return cls(**base)

@@ -1,0 +1,621 @@
+"""The associator: detections → located events, streaming over overlapping time windows.
+
+Per window of origin times:
+
+1. **Stack** (back-projection): every unused detection votes, at every grid node, for the
+   origin times its onset allows as the node's first P (and first S where phase labels are
+   reliable), if its azimuth and slowness agree with the node; votes count distinct
+   station-phases (:func:`testban.associate.kernels.stack`).
+2. **Candidates**: local maxima of the stack over neighbouring nodes and nearby times.
+3. **Evaluate** each candidate: gather the best-fitting detection per station, locate with
+   :func:`testban.locate.locate` (global) or a grid refinement in the layered model
+   (local), re-gather every phase (first P, S, Sn, Lg — re-identifying the detection's
+   initial phase) at the refined hypocentre, relocate, and score by the log-likelihood
+   ratio of "these are the event's phases" against "they are false detections at each
+   station's false-detection rate", plus the log-probability of the stations that
+   should have detected the event and did not (detection probability from the event's mb
+   and the station's noise level, both from amplitudes when present).
+4. **Greedy** best-first: the best-scoring event that meets the event definition criteria
+   takes its detections; candidates that shared them are re-evaluated without them.
+   Passes repeat on the detections left, to find events masked by bigger ones.
+
+Events belong to the window that contains their origin time; detections used by earlier
+windows are carried over, so the bulletin does not depend on where windows start beyond
+the order in which overlapping candidates near a boundary are considered.
+"""
+
+from __future__ import annotations
+
+import heapq
+import math
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from testban.associate import kernels
+from testban.associate.config import AssociatorConfig
+from testban.associate.geometry import GlobalGeometry, LocalGeometry
+from testban.io.problems import ReadProblem
+from testban.locate import LocateError, LocatorConfig, Observations, locate
+from testban.magnitude import mb_station, q_vc
+from testban.network import Network
+from testban.records.css30 import Arrival, Assoc, Origerr, Origin, jdate
+
+#: Initial phases that are P-type / S-type at the station; other named phases (LR, T, H,
+#: I, Rg) are not associated with seismic body-wave events; anything else ("N", "-", "tx")
+#: is an unidentified detection that may be any phase.
+P_NAMES = frozenset({"P", "Pn", "Pg", "Pb", "P*", "PKP", "PKPdf", "PKPbc", "PKPab", "PKiKP",
+                     "PKIKP", "Px", "p", "pP", "Pdiff", "PcP"})  # fmt: skip
+S_NAMES = frozenset({"S", "Sn", "Lg", "Sg", "Sb", "S*", "Sx", "s", "ScS"})
+OTHER_NAMES = frozenset({"LR", "T", "H", "I", "Rg", "LQ", "O"})
+
+UNIT_SLOW_RANGE = {"global": 25.0, "local": 0.5}  # span of measured slowness (s/°, s/km)
+
+
+@dataclass
+class _Arrivals:
+    """Detections as columns, sorted by time."""
+
+    rec: list[Arrival]
+    sta: np.ndarray
+    time: np.ndarray
+    cls: np.ndarray  # 0 P-type, 1 S-type, 2 unknown, 3 other
+    tsig: np.ndarray  # pick σ (s)
+    az: np.ndarray  # NaN where not used
+    azsig: np.ndarray
+    slow: np.ndarray
+    slowsig: np.ndarray
+    amp: np.ndarray
+    per: np.ndarray
+    snr: np.ndarray
+    arid: np.ndarray
+
+
+@dataclass
+class Event:
+    """One evaluated hypothesis: location, associated detections and their phases."""
+
+    lat: float
+    lon: float
+    depth: float
+    time: float
+    idx: np.ndarray  # indices into the arrival columns
+    phases: list[str]
+    score: float
+    ok: bool
+    location: object = None
+    extra: dict = field(default_factory=dict)
+
+
+@dataclass
+class Result:
+    """What :func:`associate` returns (also unpacks as a 4-tuple)."""
+
+    origins: list[Origin]
+    assocs: list[Assoc]
+    origerrs: list[Origerr]
+    problems: list[ReadProblem]
+    scores: dict[int, float] = field(default_factory=dict)
+
+    def __iter__(self):
+        return iter((self.origins, self.assocs, self.origerrs, self.problems))
+
+
+def _classify(iphase: str) -> int:
+    p = iphase.strip()
+    if p in P_NAMES:
+        return 0
+    if p in S_NAMES:
+        return 1
+    if p in OTHER_NAMES:
+        return 3
+    return 2
+
+
+class Associator:
+    """Associates detections of one network; :meth:`run` streams over windows."""
+
+    def __init__(self, network: Network, config: AssociatorConfig | None = None):
+        self.cfg = cfg = config or AssociatorConfig()
+        self.network = network
+        self.codes = list(network.codes)
+        self.index = {c: i for i, c in enumerate(self.codes)}
+        lat, lon = network.lat(), network.lon()
+        geo_cls = LocalGeometry if cfg.mode == "local" else GlobalGeometry
+        self.geo = geo_cls(lat, lon, cfg)
+        elev = network.elev()
+        self.elev = np.where(np.isfinite(elev), elev, 0.0)
+        prim = set()
+        if cfg.station_set == "primary":
+            try:
+                prim = set(network.stations("primary"))
+            except ValueError:
+                prim = set()
+        arrays = network.arrays()
+        for a in list(prim):
+            prim.update(arrays.get(a, []))
+        self.primary = np.array([(c in prim) if prim else True for c in self.codes])
+        self.locator_cfg = LocatorConfig(
+            default_deltim=cfg.default_deltim, outlier_sigma=0.0, n_starts=1
+        )
+
+    # ----------------------------------------------------------------- inputs
+
+    def _columns(self, arrivals: Sequence[Arrival], problems: list[ReadProblem]) -> _Arrivals:
+        cfg = self.cfg
+        keep, unknown = [], set()
+        for a in arrivals:
+            if a.sta in self.index:
+                keep.append(a)
+            else:
+                unknown.add(a.sta)
+        for s in sorted(unknown):
+            problems.append(
+                ReadProblem(
+                    "",
+                    f"station {s!r} not in the network; its detections are ignored",
+                    seed_id=s,
+                    severity="warning",
+                )
+            )
+        keep.sort(key=lambda a: a.time)
+        n = len(keep)
+
+        def arr(name: str) -> np.ndarray:
+            return np.array([getattr(a, name) for a in keep], float) if n else np.zeros(0)
+
+        deltim, az, delaz = arr("deltim"), arr("azimuth"), arr("delaz")
+        slow, delslo = arr("slow"), arr("delslo")
+        tsig = np.where(deltim > 0, deltim, cfg.default_deltim)
+        delaz = np.where(delaz > 0, delaz, cfg.default_delaz)
+        az_ok = (az >= 0) & (az <= 360) & (delaz <= cfg.max_delaz) & (cfg.mode == "global")
+        delslo = np.where(delslo > 0, delslo, cfg.default_delslo)
+        sl_ok = (slow >= 0) & (cfg.mode == "global")
+        return _Arrivals(
+            rec=keep,
+            sta=np.array([self.index[a.sta] for a in keep], np.int64),
+            time=arr("time"),
+            cls=np.array([_classify(a.iphase) for a in keep], np.int64),
+            tsig=tsig,
+            az=np.where(az_ok, az, np.nan),
+            azsig=np.hypot(delaz, cfg.model_az_error),
+            slow=np.where(sl_ok, slow, np.nan),
+            slowsig=np.hypot(delslo, cfg.model_slow_error),
+            amp=arr("amp"),
+            per=arr("per"),
+            snr=arr("snr"),
+            arid=np.array([a.arid for a in keep], np.int64),
+        )
+
+    def _station_stats(self, a: _Arrivals) -> None:
+        """False-detection rate (per s) and noise amplitude (nm) per station, from history."""
+        nsta = len(self.codes)
+        span = max(float(a.time[-1] - a.time[0]) if a.time.size else 0.0, 3600.0)
+        counts = np.bincount(a.sta, minlength=nsta).astype(float)
+        # Most detections are false (IDC: > 60 %), so the detection rate bounds the false
+        # rate; one detection per hour is the floor for a station with no history.
+        self.false_rate = np.maximum(counts, 1.0) / span
+        self.noise = np.full(nsta, np.nan)
+        ok = (a.amp > 0) & (a.snr > 0) & (a.per > 0)
+        if ok.any():
+            ratio = np.log10(a.amp[ok] / a.snr[ok] / a.per[ok])
+            for s in np.unique(a.sta[ok]):
+                self.noise[s] = float(np.median(ratio[a.sta[ok] == s]))
+
+    # -------------------------------------------------------------- streaming
+
+    def run(
+        self,
+        arrivals: Sequence[Arrival],
+        progress: Callable[[float], None] | None = None,
+    ) -> Result:
+        cfg = self.cfg
+        problems: list[ReadProblem] = []
+        a = self._columns(arrivals, problems)
+        self.a = a
+        self._station_stats(a)
+        self.used = np.zeros(a.time.size, bool)
+        events: list[Event] = []
+        if a.time.size == 0:
+            return self._records(events, problems)
+        t_first, t_last = float(a.time[0]), float(a.time[-1])
+        start = t_first - cfg.max_travel_time
+        n_win = max(int(math.ceil((t_last - start) / cfg.window)), 1)
+        for w in range(n_win):
+            ta = start + w * cfg.window
+            tb = ta + cfg.window
+            for _ in range(cfg.passes):
+                got = self._window(ta, tb)
+                events.extend(got)
+                if not got:
+                    break
+            if progress is not None:
+                progress((w + 1) / n_win)
+        events.sort(key=lambda e: e.time)
+        return self._records(events, problems)
+
+    def _window(self, ta: float, tb: float) -> list[Event]:
+        cfg = self.cfg
+        a = self.a
+        pad = 2.0 * cfg.bin_width + 30.0 * (cfg.mode == "global")
+        t0 = ta - pad
+        nb = int(math.ceil((tb - ta + 2 * pad) / cfg.bin_width))
+        lo = np.searchsorted(a.time, t0)
+        hi = np.searchsorted(a.time, tb + pad + cfg.max_travel_time)
+        sel = np.arange(lo, hi)
+        sel = sel[~self.used[sel] & (a.cls[sel] != 3)]
+        if sel.size < cfg.min_votes:
+            return []
+        vote = np.where(a.cls[sel] == 0, 1, 0)
+        vote = np.where(a.cls[sel] == 2, 1 | (2 if cfg.vote_s else 0), vote)
+        if cfg.vote_s:
+            vote = np.where(a.cls[sel] == 1, 2, vote)
+        sel, vote = sel[vote > 0], vote[vote > 0]
+        order = np.argsort(a.sta[sel], kind="stable")
+        sel, vote = sel[order], vote[order]
+        tab = self.geo.tables()
+        grid = self.geo.grid
+        stackv = np.zeros((len(grid), nb), np.float32)
+        mark = np.zeros((len(grid), nb), np.int16)
+        tsig = np.hypot(a.tsig[sel], cfg.model_time_error)
+        kernels.stack(
+            a.sta[sel], a.time[sel] - t0, vote.astype(np.int64), tsig, a.az[sel], a.azsig[sel],
+            a.slow[sel], a.slowsig[sel], tab.tp, tab.pp, tab.ts, tab.ps, tab.baz, tab.dist,
+            float(grid.cell), float(self.geo.slow_grid), cfg.n_sigma, cfg.bin_width, stackv,
+            mark,
+        )  # fmt: skip
+        del mark
+        half = max(int(round(2.0 * cfg.model_time_error / cfg.bin_width)), 1)
+        js, bs, vs = kernels.peaks(stackv, grid.nbr_ptr, grid.nbr, half, cfg.min_votes)
+        del stackv
+        # Hash and rank only the peaks with the most votes (a compute budget, 10× the
+        # candidates evaluated).
+        order = np.argsort(-vs, kind="stable")[: 10 * cfg.max_candidates]
+        js, bs = js[order], bs[order]
+        sig, qual = kernels.signatures(
+            js, bs, a.sta[sel], a.time[sel] - t0, vote.astype(np.int64), tsig, a.az[sel],
+            a.azsig[sel], a.slow[sel], a.slowsig[sel], tab.tp, tab.pp, tab.ts, tab.ps, tab.baz,
+            tab.dist, float(grid.cell), float(self.geo.slow_grid), cfg.n_sigma, cfg.bin_width,
+        )  # fmt: skip
+        _u, first = np.unique(sig, return_index=True)
+        first = first[np.argsort(-qual[first], kind="stable")][: cfg.max_candidates]
+        heap: list[tuple[float, int, Event]] = []
+        seen: set[tuple[int, ...]] = set()
+        k = 0
+        for j, b in zip(js[first], bs[first], strict=True):
+            tc = t0 + (b + 0.5) * cfg.bin_width
+            ev = self._evaluate(grid.lat[j], grid.lon[j], grid.depth[j], tc, first=True)
+            if ev is None or not ev.ok:
+                continue
+            key = tuple(sorted(ev.idx.tolist()))
+            if key in seen:
+                continue
+            seen.add(key)
+            heapq.heappush(heap, (-ev.score, k, ev))
+            k += 1
+        out: list[Event] = []
+        while heap:
+            _s, _k, ev = heapq.heappop(heap)
+            if self.used[ev.idx].any():
+                ev2 = self._evaluate(ev.lat, ev.lon, ev.depth, ev.time, first=False)
+                if ev2 is not None and ev2.ok:
+                    heapq.heappush(heap, (-ev2.score, k, ev2))
+                    k += 1
+                continue
+            if cfg.mode == "global" and ev.extra.get("nsta", 99) <= 4 and not ev.extra.get("gs"):
+                ev = self._global_search(ev)
+            if not (ta <= ev.time < tb):
+                continue
+            self.used[ev.idx] = True
+            out.append(ev)
+        return out
+
+    def _global_search(self, ev: Event) -> Event:
+        """A small event located from a nearby start may sit in a local minimum (3–4
+        stations, azimuths weighing as much as times): locate its detections again from
+        the locator's global grid search and keep the solution with the higher score."""
+        pred = self.geo.predict(ev.lat, ev.lon, ev.depth, np.arange(len(self.codes)))
+        ph = np.array([0 if n in P_NAMES else 1 for n in ev.phases])
+        loc = self._locate(ev.idx, ph, pred, None)
+        ev.extra["gs"] = True
+        if loc is None:
+            return ev
+        alt = self._evaluate(*loc[:4], first=False)
+        if alt is None or not alt.ok or alt.score <= ev.score or self.used[alt.idx].any():
+            return ev
+        alt.extra["gs"] = True
+        return alt
+
+    # ------------------------------------------------------------- evaluation
+
+    def _gather(self, pred, t0: float, extra_tol: np.ndarray | float, first_only: bool):
+        """Best detection per station and phase family near the predictions."""
+        cfg = self.cfg
+        a = self.a
+        tmax = np.nanmax(pred.time) if np.isfinite(pred.time).any() else 0.0
+        lo = np.searchsorted(a.time, t0 - 30.0)
+        hi = np.searchsorted(a.time, t0 + tmax + 60.0)
+        cand = np.arange(lo, hi)
+        cand = cand[~self.used[cand] & (a.cls[cand] != 3)]
+        if cand.size == 0:
+            return np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0)
+        s = a.sta[cand]
+        nph = pred.time.shape[0]
+        best_r = np.full(cand.size, np.inf)
+        best_ph = np.full(cand.size, -1)
+        for ph in range(nph if not first_only else (2 if cfg.vote_s else 1)):
+            fam = pred.family[ph]
+            allowed = (a.cls[cand] == 2) | (a.cls[cand] == fam)
+            tt = pred.time[ph][s]
+            sig = np.hypot(a.tsig[cand], pred.sigma[ph][s])
+            r = (a.time[cand] - t0 - tt) / sig
+            tol = cfg.n_sigma + extra_tol * np.abs(pred.slow[ph][s]) / sig
+            gate = allowed & np.isfinite(r) & (np.abs(r) <= tol)
+            if fam == 0:
+                sl = a.slow[cand]
+                okv = np.isfinite(sl)
+                gate &= ~okv | (
+                    np.abs(sl - pred.slow[ph][s])
+                    <= cfg.n_sigma * a.slowsig[cand] + self.geo.slow_grid * (extra_tol > 0) + 0.5
+                )
+            azv = a.az[cand]
+            okv = np.isfinite(azv)
+            azr = (azv - pred.baz[s] + 540.0) % 360.0 - 180.0
+            grid_az = (
+                np.degrees(
+                    np.arcsin(np.clip(np.divide(extra_tol, np.maximum(pred.dist[s], 1e-6)), 0, 1))
+                )
+                if np.any(extra_tol)
+                else 0.0
+            )
+            gate &= ~okv | (np.abs(azr) <= cfg.n_sigma * a.azsig[cand] + grid_az)
+            q = np.abs(r) / np.maximum(tol, 1e-9)
+            better = gate & (q < best_r)
+            best_r = np.where(better, q, best_r)
+            best_ph = np.where(better, ph, best_ph)
+        keep = best_ph >= 0
+        cand, best_r, best_ph = cand[keep], best_r[keep], best_ph[keep]
+        fam = pred.family[best_ph]
+        # One detection per station and phase family: the best fitting.
+        key = a.sta[cand] * 2 + fam
+        order = np.lexsort((best_r, key))
+        first = np.ones(order.size, bool)
+        first[1:] = key[order][1:] != key[order][:-1]
+        pick = order[first]
+        return cand[pick], best_ph[pick], best_r[pick]
+
+    def _evaluate(self, lat: float, lon: float, depth: float, t0: float, first: bool):
+        idx = np.arange(len(self.codes))
+        geo = self.geo
+        if first:
+            pred = geo.predict(lat, lon, depth, idx)
+            cells = self.geo.grid.cell
+            got, ph, _ = self._gather(pred, t0, cells, first_only=True)
+            if np.unique(self.a.sta[got]).size < 3:
+                return None
+            loc = self._locate(got, ph, pred, (lat, lon, depth, t0))
+            if loc is None:
+                return None
+            lat, lon, depth, t0 = loc[:4]
+        pred = geo.predict(lat, lon, depth, idx)
+        got, ph, _ = self._gather(pred, t0, 0.0, first_only=False)
+        if np.unique(self.a.sta[got]).size < 3:
+            return None
+        loc = self._locate(got, ph, pred, (lat, lon, depth, t0))
+        if loc is None:
+            return None
+        lat, lon, depth, t0 = loc[:4]
+        pred = geo.predict(lat, lon, depth, idx)
+        names = [self._phase_name(pred, p, s) for p, s in zip(ph, self.a.sta[got], strict=True)]
+        return self._score(lat, lon, depth, t0, got, ph, names, pred, loc[4])
+
+    def _phase_name(self, pred, ph: int, s: int) -> str:
+        if self.cfg.mode == "local" or ph > 0:
+            return pred.names[ph]
+        return str(self.geo.first_names[s]) or "P"
+
+    def _locate(self, got, ph, pred, start):
+        a = self.a
+        names = [self._phase_name(pred, p, s) for p, s in zip(ph, a.sta[got], strict=True)]
+        if self.cfg.mode == "local":
+            return self._locate_local(got, ph, start)
+        sta = a.sta[got]
+        obs = Observations.from_arrays(
+            [self.codes[s] for s in sta], names, a.time[got],
+            self.network.lat()[sta], self.network.lon()[sta], elev=self.elev[sta],
+            deltim=a.tsig[got], azimuth=a.az[got], delaz=a.azsig[got],
+            slow=np.where(ph == 0, a.slow[got], np.nan), delslo=a.slowsig[got], arid=a.arid[got],
+        )  # fmt: skip
+        try:
+            loc = locate(obs, start=start, depth=None, config=self.locator_cfg)
+        except (LocateError, ValueError, FloatingPointError):
+            return None
+        o = loc.origin
+        if not (np.isfinite(o.lat) and np.isfinite(o.time)):
+            return None
+        return o.lat, o.lon, o.depth, o.time, loc
+
+    def _locate_local(self, got, ph, start):
+        """Two-stage grid refinement in the layered model (robust L2 misfit)."""
+        a, geo = self.a, self.geo
+        x0, y0 = geo.xy(np.array(start[0]), np.array(start[1]))
+        x0, y0, z0 = float(x0), float(y0), float(start[2])
+        sta = a.sta[got]
+        t = a.time[got]
+        tref = float(t.min())
+        sig = np.hypot(a.tsig[got], np.where(ph == 0, 1.0, 2.0) * self.cfg.model_time_error)
+        w = 1.0 / sig**2
+        cap = self.cfg.n_sigma**2
+        best = None
+        for step, nxy, zs in ((1.0, 4, np.arange(0.0, 31.0, 2.0)), (0.25, 4, None)):
+            u = np.arange(-nxy, nxy + 1) * step
+            if zs is None:
+                zs = np.clip(z0 + np.arange(-4, 5) * 0.5, 0.0, 40.0)
+            X, Y, Z = np.meshgrid(x0 + u, y0 + u, zs, indexing="ij")
+            X, Y, Z = X.ravel(), Y.ravel(), Z.ravel()
+            mis, ot = kernels.local_misfit(
+                X, Y, Z, geo.sx[sta], geo.sy[sta], ph.astype(np.int64), t - tref, w,
+                geo.tab["P"][0], geo.tab["S"][0], 0.25, cap,
+            )  # fmt: skip
+            ot = ot + tref
+            k = int(np.argmin(mis))
+            x0, y0, z0 = float(X[k]), float(Y[k]), float(Z[k])
+            best = (x0, y0, z0, float(ot[k]), float(mis[k]))
+        assert best is not None
+        lat, lon = geo.latlon(best[0], best[1])
+        return (
+            float(lat),
+            float(lon),
+            best[2],
+            best[3],
+            {"misfit": best[4], "x": best[0], "y": best[1]},
+        )
+
+    def _score(self, lat, lon, depth, t0, got, ph, names, pred, loc) -> Event:
+        cfg, a = self.cfg, self.a
+        sta = a.sta[got]
+        sig = np.hypot(a.tsig[got], pred.sigma[ph, sta])
+        r = a.time[got] - t0 - pred.time[ph, sta]
+        ok = np.isfinite(r) & (np.abs(r) <= cfg.n_sigma * sig)
+        got, ph, sta, sig, r = got[ok], ph[ok], sta[ok], sig[ok], r[ok]
+        names = [n for n, k in zip(names, ok, strict=True) if k]
+        llr = (
+            -0.5 * (r / sig) ** 2
+            - np.log(sig * math.sqrt(2 * math.pi))
+            - np.log(self.false_rate[sta])
+        )
+        azv = a.az[got]
+        m = np.isfinite(azv)
+        if m.any():
+            azr = (azv[m] - pred.baz[sta[m]] + 540.0) % 360.0 - 180.0
+            s2 = a.azsig[got][m]
+            llr[m] += -0.5 * (azr / s2) ** 2 - np.log(s2 * math.sqrt(2 * math.pi) / 360.0)
+        sl = a.slow[got]
+        m = np.isfinite(sl) & (ph == 0)
+        if m.any():
+            sr = sl[m] - pred.slow[ph[m], sta[m]]
+            s2 = a.slowsig[got][m]
+            rng = UNIT_SLOW_RANGE[cfg.mode]
+            llr[m] += -0.5 * (sr / s2) ** 2 - np.log(s2 * math.sqrt(2 * math.pi) / rng)
+        score = float(llr.sum()) + self._missed(depth, got, ph, sta, pred)
+        defining_sta = np.unique(sta)
+        n_set = int(self.primary[defining_sta].sum())
+        if self.cfg.mode == "local":
+            n_both = np.intersect1d(sta[ph == 0], sta[ph == 1]).size
+            enough = n_both >= cfg.min_stations
+        else:
+            enough = n_set >= cfg.min_stations
+        is_ok = bool(enough and got.size >= cfg.min_phases and score >= cfg.min_score)
+        return Event(
+            lat,
+            lon,
+            depth,
+            t0,
+            got,
+            names,
+            score,
+            is_ok,
+            loc,
+            {"nsta": defining_sta.size, "nset": n_set},
+        )
+
+    def _missed(self, depth, got, ph, sta, pred) -> float:
+        """log P(detections | event) of the P-detecting and non-detecting stations.
+
+        Needs the event's mb (from the P amplitudes) and each station's noise level; 0 when
+        either is unknown. Only the teleseismic P range of the mb formula (20–100°) is used.
+        """
+        if self.cfg.mode != "global":
+            return 0.0
+        a = self.a
+        p_det = got[ph == 0]
+        d_all = pred.dist
+        ok = (a.amp[p_det] > 0) & (a.per[p_det] > 0)
+        d_det = d_all[a.sta[p_det]]
+        ok &= (d_det >= 20) & (d_det <= 100)
+        if not ok.any():
+            return 0.0
+        mb = mb_station(a.amp[p_det][ok], a.per[p_det][ok], d_det[ok], depth, delta_range=None)
+        mb = mb[np.isfinite(mb)]
+        if mb.size == 0:
+            return 0.0
+        mbe = float(np.median(mb))
+        alive = np.isfinite(self.noise) & (d_all >= 20) & (d_all <= 100)
+        if not alive.any():
+            return 0.0
+        from scipy.special import ndtr
+
+        thr = self.noise + math.log10(self.cfg.snr_threshold) + q_vc(d_all, depth)
+        pd = np.clip(ndtr((mbe - thr) / self.cfg.magnitude_sigma), 1e-3, 1 - 1e-3)
+        detected = np.zeros(len(self.codes), bool)
+        detected[a.sta[p_det]] = True
+        term = np.where(detected, np.log(pd), np.log1p(-pd))
+        return float(term[alive & np.isfinite(term)].sum())
+
+    # ------------------------------------------------------------------ output
+
+    def _records(self, events: list[Event], problems: list[ReadProblem]) -> Result:
+        cfg, a = self.cfg, self.a
+        origins, assocs, origerrs = [], [], []
+        scores = {}
+        for k, ev in enumerate(events):
+            orid = cfg.first_orid + k
+            loc = ev.location
+            sta = a.sta[ev.idx]
+            pred = self.geo.predict(ev.lat, ev.lon, ev.depth, sta)
+            rows = []
+            for i, (ai, name) in enumerate(zip(ev.idx, ev.phases, strict=True)):
+                fam = 0 if name in P_NAMES or name == "P" else 1
+                tt = pred.time[fam if cfg.mode == "local" else 0, i]
+                if cfg.mode == "global" and fam == 1:
+                    tt = self.geo.tt.predict(name, pred.dist[i], ev.depth).time
+                res = float(a.time[ai] - ev.time - tt)
+                azres = -999.0
+                if np.isfinite(a.az[ai]):
+                    azres = float((a.az[ai] - pred.baz[i] + 540.0) % 360.0 - 180.0)
+                delta = (
+                    float(pred.dist[i]) if cfg.mode == "global" else float(pred.dist[i] / 111.19)
+                )
+                rows.append(Assoc(
+                    arid=int(a.arid[ai]), orid=orid, sta=self.codes[sta[i]], phase=name,
+                    belief=1.0, delta=round(delta, 3), seaz=round(float(pred.baz[i]), 2),
+                    esaz=round(float(pred.esaz[i]), 2),
+                    timeres=round(res, 3) if np.isfinite(res) else -999.0, timedef="d",
+                    azres=round(azres, 1), azdef="d" if azres > -999 else "n",
+                    slodef="n", wgt=-1.0,
+                    vmodel=cfg.model if cfg.mode == "global" else cfg.layers.name,
+                ))  # fmt: skip
+            assocs.extend(rows)
+            ndef = len(rows)
+            origins.append(Origin(
+                lat=round(ev.lat, 5), lon=round(ev.lon, 5), depth=round(ev.depth, 3),
+                time=round(ev.time, 5), orid=orid, evid=orid, jdate=jdate(ev.time),
+                nass=ndef, ndef=ndef, ndp=0, dtype="f", algorithm="testban:assoc",
+                auth=cfg.auth,
+            ))  # fmt: skip
+            if cfg.mode == "global" and loc is not None and hasattr(loc, "origerr"):
+                import dataclasses
+
+                origerrs.append(dataclasses.replace(loc.origerr, orid=orid))
+            else:
+                rms = float(np.sqrt(np.mean([r.timeres**2 for r in rows])))
+                origerrs.append(Origerr(orid=orid, sdobs=round(rms, 4), conf=0.9))
+            scores[orid] = ev.score
+        return Result(origins, assocs, origerrs, problems, scores)
+
+
+def associate(
+    arrivals: Iterable[Arrival],
+    network: Network,
+    config: AssociatorConfig | None = None,
+    *,
+    progress: Callable[[float], None] | None = None,
+) -> Result:
+    """Associate detections into located events.
+
+    Returns ``(origins, assocs, origerrs, problems)`` (a :class:`Result`, which also holds
+    each origin's likelihood score). ``config`` defaults to the global IMS preset;
+    :meth:`AssociatorConfig.local` is the preset for a dense local network.
+    """
+    return Associator(network, config).run(list(arrivals), progress=progress)

@@ -1,0 +1,217 @@
+"""Compiled loops of the associator: back-projection stacking and candidate peaks.
+
+The stack counts, for every grid node and origin-time bin, the distinct station-phases
+whose detections are consistent with an event there and then (time within the node's
+tolerance, azimuth and slowness within their gates). Loops are over nodes × arrivals, which
+NumPy cannot express without a nodes × arrivals × bins temporary.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numba
+import numpy as np
+
+
+@numba.njit(cache=True)
+def stack(
+    sta: np.ndarray,  # (n,) int64 station index
+    t: np.ndarray,  # (n,) float64, seconds after the first bin's start
+    vote: np.ndarray,  # (n,) int64 bit 1: votes as first P, bit 2: as first S
+    tsig: np.ndarray,  # (n,) float64 time σ (pick ⊕ model), s
+    az: np.ndarray,  # (n,) float64 back azimuth (°), NaN when not used
+    azsig: np.ndarray,
+    slow: np.ndarray,  # (n,) float64 slowness (table units), NaN when not used
+    slowsig: np.ndarray,
+    tp: np.ndarray,  # (m, k) float32 first-P travel time per node and station
+    pp: np.ndarray,  # (m, k) float32 its slowness
+    ts: np.ndarray,  # (m, k) float32 first-S travel time
+    ps: np.ndarray,
+    baz: np.ndarray,  # (m, k) float32 station→node azimuth (°)
+    dist: np.ndarray,  # (m, k) float32 node–station distance (table distance units)
+    cell: float,  # half-diagonal of a grid cell (table distance units)
+    slow_grid: float,  # slowness change across a cell (table units)
+    n_sigma: float,
+    bw: float,
+    out: np.ndarray,  # (m, nb) float32, zeroed
+    mark: np.ndarray,  # (m, nb) int16, zeroed
+) -> None:
+    m, nb = out.shape
+    n = sta.size
+    for j in range(m):
+        for i in range(n):
+            s = sta[i]
+            for ph in range(2):
+                if not (vote[i] >> ph) & 1:
+                    continue
+                tt = tp[j, s] if ph == 0 else ts[j, s]
+                if not math.isfinite(tt):
+                    continue
+                p = pp[j, s] if ph == 0 else ps[j, s]
+                if ph == 0 and math.isfinite(slow[i]):
+                    if abs(slow[i] - p) > n_sigma * slowsig[i] + slow_grid:
+                        continue
+                if math.isfinite(az[i]):
+                    d = dist[j, s]
+                    grid_az = 180.0 if d <= cell else math.degrees(math.asin(min(cell / d, 1.0)))
+                    r = (az[i] - baz[j, s] + 540.0) % 360.0 - 180.0
+                    if abs(r) > n_sigma * azsig[i] + grid_az:
+                        continue
+                tol = n_sigma * tsig[i] + abs(p) * cell
+                t0 = t[i] - tt
+                b0 = int(math.floor((t0 - tol) / bw))
+                b1 = int(math.floor((t0 + tol) / bw))
+                if b1 < 0 or b0 >= nb:
+                    continue
+                b0 = max(b0, 0)
+                b1 = min(b1, nb - 1)
+                key = 2 * s + ph + 1
+                for b in range(b0, b1 + 1):
+                    if mark[j, b] != key:
+                        mark[j, b] = key
+                        out[j, b] += 1.0
+
+
+@numba.njit(cache=True)
+def peaks(
+    out: np.ndarray, nbr_ptr: np.ndarray, nbr: np.ndarray, half: int, min_votes: float
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Local maxima of the stack over neighbouring nodes and ±``half`` bins (ties: first)."""
+    m, nb = out.shape
+    js, bs, vs = [], [], []
+    for j in range(m):
+        for b in range(nb):
+            v = out[j, b]
+            if v < min_votes:
+                continue
+            ok = True
+            for q in range(nbr_ptr[j], nbr_ptr[j + 1]):
+                jj = nbr[q]
+                for bb in range(max(b - half, 0), min(b + half + 1, nb)):
+                    w = out[jj, bb]
+                    if w > v or (w == v and (jj < j or (jj == j and bb < b))):
+                        ok = False
+                        break
+                if not ok:
+                    break
+            if ok:
+                js.append(j)
+                bs.append(b)
+                vs.append(v)
+    return np.array(js, np.int64), np.array(bs, np.int64), np.array(vs, np.float64)
+
+
+@numba.njit(cache=True)
+def signatures(
+    js: np.ndarray,
+    bs: np.ndarray,
+    sta: np.ndarray,
+    t: np.ndarray,
+    vote: np.ndarray,
+    tsig: np.ndarray,
+    az: np.ndarray,
+    azsig: np.ndarray,
+    slow: np.ndarray,
+    slowsig: np.ndarray,
+    tp: np.ndarray,
+    pp: np.ndarray,
+    ts: np.ndarray,
+    ps: np.ndarray,
+    baz: np.ndarray,
+    dist: np.ndarray,
+    cell: float,
+    slow_grid: float,
+    n_sigma: float,
+    bw: float,
+) -> tuple[np.ndarray, np.ndarray]:
+    """A hash of the detections that voted for each peak (same gates as :func:`stack`), so
+    that peaks explained by the same detections are evaluated once, and a quality to rank
+    them: per voting detection 1 plus, for time, azimuth and slowness, how far inside its
+    gate it is (1 at zero residual, 0 at the gate)."""
+    out = np.zeros(js.size, np.int64)
+    qual = np.zeros(js.size, np.float64)
+    for q in range(js.size):
+        j, b = js[q], bs[q]
+        h = np.int64(1469598103934665603)
+        tc = (b + 0.5) * bw
+        for i in range(sta.size):
+            s = sta[i]
+            for ph in range(2):
+                if not (vote[i] >> ph) & 1:
+                    continue
+                tt = tp[j, s] if ph == 0 else ts[j, s]
+                if not math.isfinite(tt):
+                    continue
+                p = pp[j, s] if ph == 0 else ps[j, s]
+                if ph == 0 and math.isfinite(slow[i]):
+                    if abs(slow[i] - p) > n_sigma * slowsig[i] + slow_grid:
+                        continue
+                fit = 0.0
+                if ph == 0 and math.isfinite(slow[i]):
+                    fit += 1.0 - abs(slow[i] - p) / (n_sigma * slowsig[i] + slow_grid)
+                if math.isfinite(az[i]):
+                    d = dist[j, s]
+                    grid_az = 180.0 if d <= cell else math.degrees(math.asin(min(cell / d, 1.0)))
+                    r = (az[i] - baz[j, s] + 540.0) % 360.0 - 180.0
+                    if abs(r) > n_sigma * azsig[i] + grid_az:
+                        continue
+                    fit += 1.0 - abs(r) / (n_sigma * azsig[i] + grid_az)
+                tol = n_sigma * tsig[i] + abs(p) * cell + 0.5 * bw
+                dt = abs(t[i] - tt - tc)
+                if dt <= tol:
+                    h = (h ^ np.int64(2 * i + ph + 1)) * np.int64(1099511628211)
+                    qual[q] += 1.0 + fit + 1.0 - dt / tol
+        out[q] = h
+    return out, qual
+
+
+@numba.njit(cache=True)
+def local_misfit(
+    x: np.ndarray,  # (m,) trial east km
+    y: np.ndarray,  # (m,) trial north km
+    z: np.ndarray,  # (m,) trial depth km
+    sx: np.ndarray,  # (n,) station east km of each pick
+    sy: np.ndarray,
+    wave: np.ndarray,  # (n,) 0 P, 1 S
+    t: np.ndarray,  # (n,) pick times (s, relative)
+    w: np.ndarray,  # (n,) weights 1/σ²
+    tab_p: np.ndarray,  # (nx, nz) first-P time table, 0.25 km steps
+    tab_s: np.ndarray,
+    step: float,
+    cap: float,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Robust misfit Σ min(w r², cap) and the best origin time at each trial point."""
+    m, n = x.size, t.size
+    nx, nz = tab_p.shape
+    mis = np.empty(m)
+    ot = np.empty(m)
+    tt = np.empty(n)
+    for k in range(m):
+        fz = min(max(z[k] / step, 0.0), nz - 1.001)
+        iz = int(fz)
+        c = fz - iz
+        for i in range(n):
+            d = math.hypot(x[k] - sx[i], y[k] - sy[i])
+            fx = min(d / step, nx - 1.001)
+            ix = int(fx)
+            a = fx - ix
+            tab = tab_p if wave[i] == 0 else tab_s
+            tt[i] = (
+                tab[ix, iz] * (1 - a) * (1 - c)
+                + tab[ix + 1, iz] * a * (1 - c)
+                + tab[ix, iz + 1] * (1 - a) * c
+                + tab[ix + 1, iz + 1] * a * c
+            )
+        sw, swr = 0.0, 0.0
+        for i in range(n):
+            sw += w[i]
+            swr += w[i] * (t[i] - tt[i])
+        o = swr / sw
+        s = 0.0
+        for i in range(n):
+            r = t[i] - tt[i] - o
+            s += min(w[i] * r * r, cap)
+        mis[k] = s
+        ot[k] = o
+    return mis, ot
