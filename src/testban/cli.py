@@ -200,6 +200,58 @@ def relocate(
 
 
 @app.command()
+def associate(
+    arrivals: Annotated[Path, typer.Option(help="CSS3.0 arrival table (detections).")],
+    stations: Annotated[str, typer.Option(help="Station metadata (any format testban reads).")],
+    out: Annotated[Path, typer.Option(help="Output directory for the automatic bulletin.")],
+    amplitude: Annotated[
+        Path | None, typer.Option(help="CSS3.0 amplitude table for magnitudes.")
+    ] = None,
+    local: Annotated[
+        bool, typer.Option(help="Dense local network preset (regional grid, P and S).")
+    ] = False,
+) -> None:
+    """Network processing: associate detections into located events (an automatic bulletin)."""
+    from rich.progress import Progress
+
+    from testban.associate import AssociatorConfig, associate_tables
+
+    config = AssociatorConfig.local() if local else AssociatorConfig()
+    with Progress(console=console, transient=True) as bar:
+        task = bar.add_task("associating", total=1.0)
+        result, written = associate_tables(
+            arrivals, stations, out, config,
+            progress=lambda f: bar.update(task, completed=f), amplitude_csv=amplitude,
+        )  # fmt: skip
+    _report_problems(list(result.problems), "in all", limit=10)
+    console.print(f"{len(result.origins)} events, {len(result.assocs)} associated arrivals")
+    for path in written:
+        console.print(f"  wrote {path}")
+
+
+@app.command()
+def compare(
+    bulletin_dir: Annotated[Path, typer.Argument(help="Bulletin to score (CSS3.0 CSV dir).")],
+    reference_dir: Annotated[Path, typer.Argument(help="Reference bulletin (CSS3.0 CSV dir).")],
+    max_km: Annotated[
+        float, typer.Option(help="Match distance when no arrival is shared.")
+    ] = 100.0,
+    max_dt: Annotated[float, typer.Option(help="Match origin-time difference, s.")] = 20.0,
+    min_defining_stations: Annotated[
+        int, typer.Option(help="Score only reference events with this many defining stations.")
+    ] = 0,
+) -> None:
+    """Score a bulletin against a reference: recall, precision, association F1, differences."""
+    from testban.compare import compare as run_compare
+
+    result = run_compare(
+        bulletin_dir, reference_dir, max_km=max_km, max_dt=max_dt,
+        min_defining_stations=min_defining_stations,
+    )  # fmt: skip
+    console.print(result.text(), highlight=False)
+
+
+@app.command()
 def bulletin(
     sources: Annotated[
         list[Path],

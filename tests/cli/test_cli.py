@@ -121,3 +121,27 @@ def test_bulletin_from_located_tables_reads_back_in_obspy(tmp_path: Path):
     origins = read_csv(loc / "origin.csv")
     assert len(catalog) == len(origins) > 0
     assert sum(len(e.picks) for e in catalog) > 0
+
+
+def test_associate_and_compare_on_a_simulated_hour(tmp_path: Path):
+    sim, auto = tmp_path / "sim", tmp_path / "auto"
+    result = runner.invoke(
+        app, ["simulate", "--out", str(sim), "--hours", "1", "--explosion", "punggye-ri@0.5:5.0"]
+    )
+    assert result.exit_code == 0, result.output
+    result = runner.invoke(
+        app,
+        ["associate", "--arrivals", str(sim / "arrival.csv"), "--stations", str(sim),
+         "--out", str(auto)],
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    assert (auto / "origin.csv").is_file()
+    result = runner.invoke(app, ["compare", str(auto), str(sim), "--min-defining-stations", "3"])
+    assert result.exit_code == 0, result.output
+    assert "recall" in result.output and "precision" in result.output
+    from testban.io.css30 import read_csv
+
+    truth = [o for o in read_csv(sim / "origin.csv") if o.etype == "ex"][0]
+    found = read_csv(auto / "origin.csv")
+    # The declared mb 5.0 explosion is seen at dozens of stations: it must be found.
+    assert any(abs(o.time - truth.time) < 10 and abs(o.lat - truth.lat) < 1 for o in found)
