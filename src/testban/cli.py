@@ -472,11 +472,16 @@ def demo(
         f"({s.truth_arrivals_at_waveform_stations} true arrivals there)."
     )
     console.print(
-        f"Network processing (true associations; the associator plugs in here): "
-        f"{s.located} events located, median error {s.median_error_km:.0f} km, 90 % ellipse "
-        f"covers the truth for {s.ellipse_coverage:.0%}; the {s.well_constrained} events "
-        f"with ≥ 6 defining phases: {s.well_median_error_km:.1f} km, coverage "
-        f"{s.well_ellipse_coverage:.0%}."
+        f"Location and magnitudes from the true associations: {s.located} events, median error "
+        f"{s.median_error_km:.0f} km, 90 % ellipse covers the truth for {s.ellipse_coverage:.0%};"
+        f" the {s.well_constrained} with ≥ 6 defining phases: {s.well_median_error_km:.1f} km, "
+        f"coverage {s.well_ellipse_coverage:.0%}."
+    )
+    console.print(
+        f"Automatic bulletin (associator on all {s.n_arrivals} detections): {s.auto_events} "
+        f"events; recall {s.auto_recall:.0%} of the true mb ≥ 3.5 events, precision "
+        f"{s.auto_precision:.0%}, association F1 {s.auto_assoc_f1:.2f}, median epicentre error "
+        f"{s.auto_median_km:.0f} km; the explosion {'is' if s.explosion_found else 'is NOT'} in it."
     )
     _report_problems(s.problems, "in all")
     console.print(
@@ -495,6 +500,5 @@ def demo(
         "  bulletin/     located events: origin, origerr, assoc, netmag, stamag (CSS3.0 CSV)"
     )
     console.print(
-        f"  testban.sqlite the stored bulletin ({s.reb_events} events meeting the REB criterion "
-        f"of ≥ 3 primary stations); see it with `testban serve {s.store}`"
+        f"  testban.sqlite the stored automatic bulletin; see it with `testban serve {s.store}`"
     )

@@ -12,7 +12,7 @@ def test_demo_two_hours(tmp_path: Path):
     s = run_demo(tmp_path, seed=3, hours=2.0)
     for name in (
         "simulation/arrival.csv", "detect/arrival.csv", "bulletin/origin.csv",
-        "bulletin/bulletin.ims",
+        "bulletin/bulletin.ims", "automatic/origin.csv", "automatic/bulletin.ims",
     ):  # fmt: skip
         assert (tmp_path / name).is_file(), name
     assert s.false_fraction > 0.5
@@ -24,3 +24,6 @@ def test_demo_two_hours(tmp_path: Path):
     assert s.detections_matched >= 1
     origins = read_csv(tmp_path / "bulletin" / "origin.csv")
     assert len(origins) == s.located and any(o.mb > 0 for o in origins)
+    # The associator finds the declared explosion among the (mostly false) detections.
+    assert s.explosion_found
+    assert s.auto_events >= 1 and s.auto_precision > 0.5

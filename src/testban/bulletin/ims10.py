@@ -86,6 +86,15 @@ def _int(value: float | None, width: int, what: str) -> str:
     return text
 
 
+def _author(value: str) -> str:
+    """CSS3.0 ``auth`` in the 9-character IMS1.0 author field: ``agency:detail`` names
+    (``testban:assoc``) keep their agency; other long names are cut to the width."""
+    value = "" if value == "-" else value
+    if len(value) > 9:
+        value = value.split(":", 1)[0][:9]
+    return value.ljust(9)
+
+
 def _text(value: str, width: int, what: str) -> str:
     if len(value) > width:
         raise BulletinError(f"{what} {value!r} is longer than {width} characters")
@@ -143,7 +152,7 @@ def _origin_line(o: Origin, err: Origerr | None, assocs: list[Assoc], analysis: 
     line.put(112, analysis)
     line.put(114, "i")
     line.put(116, ETYPES.get(o.etype, ("", "uk"))[1])
-    line.put(119, _text(o.auth if o.auth != "-" else "", 9, "author"))
+    line.put(119, _author(o.auth))
     line.put(129, _ident(o.orid, 8, "orid"))
     return str(line)
 
@@ -165,7 +174,7 @@ def _magnitude_lines(o: Origin, netmags: list[Netmag]) -> list[str]:
         line.put(7, _num(mag, 4, 1, "magnitude"))
         line.put(12, _num(unc, 3, 1, "magnitude error"))
         line.put(16, _int(nsta, 4, "nsta"))
-        line.put(21, _text(auth if auth != "-" else "", 9, "author"))
+        line.put(21, _author(auth))
         line.put(31, _ident(o.orid, 8, "orid"))
         out.append(str(line))
     return out
