@@ -496,9 +496,8 @@ def demo(
     console.print(
         "  detect/       testban's detections on those waveforms (arrival.csv, amplitude.csv)"
     )
-    console.print(
-        "  bulletin/     located events: origin, origerr, assoc, netmag, stamag (CSS3.0 CSV)"
-    )
+    console.print("  bulletin/     events located from the true associations (CSS3.0 CSV, IMS1.0)")
+    console.print("  automatic/    the automatic bulletin: origin, origerr, assoc (CSS3.0, IMS1.0)")
     console.print(
         f"  testban.sqlite the stored automatic bulletin; see it with `testban serve {s.store}`"
     )
