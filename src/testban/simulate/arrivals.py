@@ -23,10 +23,12 @@ from dataclasses import dataclass, fields, replace
 
 import numpy as np
 
+from testban.locate.ellipticity import correction as ellipticity_correction
 from testban.records.css30 import Arrival, Assoc, Origin, Site, jdate, to_arrays
 from testban.simulate.seismicity import TimeLike, epoch
 from testban.simulate.stations import Station, as_stations
 from testban.traveltime import P_TYPES, TravelTimes, distance_azimuth, travel_times
+from testban.traveltime.geometry import geocentric_latitude
 
 AUTH = "testban:sim"
 SNR_THRESHOLD = 2.5
@@ -101,6 +103,24 @@ class Detections:
     esaz: np.ndarray
 
 
+def ellipticity(
+    phase: np.ndarray,
+    delta: np.ndarray,
+    depth: np.ndarray,
+    event_lat: np.ndarray,
+    event: np.ndarray,
+    esaz: np.ndarray,
+) -> np.ndarray:
+    """Ellipticity corrections (s) of 1-D travel times, per event (the real Earth is an
+    ellipsoid; the locator removes the same corrections, so simulated data carry them)."""
+    out = np.zeros(delta.size)
+    for e in np.unique(event):
+        k = event == e
+        lat_c = float(geocentric_latitude(event_lat[e]))
+        out[k] = ellipticity_correction(phase[k], delta[k], depth[k], lat_c, esaz[k])
+    return out
+
+
 def _candidates(ev: dict, st: dict, tt: TravelTimes) -> list[dict]:
     """All (event, station, phase) combinations that could be observed, with log10 A."""
     ne, ns = ev["lat"].size, st["lat"].size
@@ -113,13 +133,14 @@ def _candidates(ev: dict, st: dict, tt: TravelTimes) -> list[dict]:
         """Keep one phase's candidates; ``noise`` scales the station's 1 Hz noise."""
         k = np.flatnonzero(mask & np.isfinite(pred.time))
         if k.size:
+            phase = names[k] if names is not None else np.full(k.size, name)
             out.append(
                 dict(
                     i=ie[k],
                     j=js[k],
-                    phase=names[k] if names is not None else np.full(k.size, name),
+                    phase=phase,
                     iphase=iphase,
-                    tt=pred.time[k],
+                    tt=pred.time[k] + ellipticity(phase, delta[k], h[k], ev["lat"], ie[k], esaz[k]),
                     slow=pred.slowness[k],
                     log_a=log_a[k],
                     per=period[k],
