@@ -55,7 +55,12 @@ def one_event(station, delta: float, baz: float, mb: float, t_event: float):
     p = travel_times().predict("P", float(d), 10.0)
     origin = Origin(lat=lat, lon=lon, depth=10.0, time=t_event, orid=1, evid=1, mb=mb, etype="eq")
     del pred
-    return origin, (t_event + float(p.time), float(p.slowness), float(seaz))
+    # The simulated Earth is elliptical: its P carries the ellipticity correction.
+    from testban.locate.ellipticity import correction
+    from testban.traveltime.geometry import geocentric_latitude
+
+    ell = correction(["P"], float(d), 10.0, float(geocentric_latitude(lat)), float(_az))[0]
+    return origin, (t_event + float(p.time) + float(ell), float(p.slowness), float(seaz))
 
 
 def simulate(station, origins, duration: float = 1800.0, seed: int = 3):

@@ -343,8 +343,8 @@ def correction(
     ph, d, h, az = np.broadcast_arrays(np.asarray(phases, dtype=object), delta, depth, azimuth)
     codes = phase_tables(model).codes_of(ph.ravel())
     out = ellipticity_many(
-        codes, np.ascontiguousarray(d, float).ravel(), np.ascontiguousarray(h, float).ravel(),
-        math.radians(float(source_lat_geocentric)), np.radians(np.asarray(az, float).ravel()),
+        codes, np.array(d, float).ravel(), np.array(h, float).ravel(),
+        math.radians(float(source_lat_geocentric)), np.radians(np.array(az, float).ravel()),
         ellipticity_table(model).kernel_args(),
     )  # fmt: skip
     return out.reshape(d.shape)
