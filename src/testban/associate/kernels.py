@@ -14,6 +14,29 @@ import numba
 import numpy as np
 
 
+@numba.njit(cache=True, inline="always")
+def _slowness_gate(ph, slow, slowsig, p, slow_grid, n_sigma):  # pragma: no cover - compiled
+    """(inside the P slowness gate?, how far inside: 1 at zero residual, 0 at the edge);
+    always inside, with no credit, for S or an arrival without slowness."""
+    if ph != 0 or not math.isfinite(slow):
+        return True, 0.0
+    width = n_sigma * slowsig + slow_grid
+    r = abs(slow - p)
+    return r <= width, 1.0 - r / width
+
+
+@numba.njit(cache=True, inline="always")
+def _azimuth_gate(az, azsig, baz, dist, cell, n_sigma):  # pragma: no cover - compiled
+    """(inside the back-azimuth gate?, how far inside), widened by the azimuth span of a
+    grid cell seen from the station; always inside, with no credit, without an azimuth."""
+    if not math.isfinite(az):
+        return True, 0.0
+    grid_az = 180.0 if dist <= cell else math.degrees(math.asin(min(cell / dist, 1.0)))
+    width = n_sigma * azsig + grid_az
+    r = abs((az - baz + 540.0) % 360.0 - 180.0)
+    return r <= width, 1.0 - r / width
+
+
 @numba.njit(cache=True)
 def stack(
     sta: np.ndarray,  # (n,) int64 station index
@@ -49,15 +72,10 @@ def stack(
                 if not math.isfinite(tt):
                     continue
                 p = pp[j, s] if ph == 0 else ps[j, s]
-                if ph == 0 and math.isfinite(slow[i]):
-                    if abs(slow[i] - p) > n_sigma * slowsig[i] + slow_grid:
-                        continue
-                if math.isfinite(az[i]):
-                    d = dist[j, s]
-                    grid_az = 180.0 if d <= cell else math.degrees(math.asin(min(cell / d, 1.0)))
-                    r = (az[i] - baz[j, s] + 540.0) % 360.0 - 180.0
-                    if abs(r) > n_sigma * azsig[i] + grid_az:
-                        continue
+                ok_s, _ = _slowness_gate(ph, slow[i], slowsig[i], p, slow_grid, n_sigma)
+                ok_a, _ = _azimuth_gate(az[i], azsig[i], baz[j, s], dist[j, s], cell, n_sigma)
+                if not (ok_s and ok_a):
+                    continue
                 tol = n_sigma * tsig[i] + abs(p) * cell
                 t0 = t[i] - tt
                 b0 = int(math.floor((t0 - tol) / bw))
@@ -144,19 +162,11 @@ def signatures(
                 if not math.isfinite(tt):
                     continue
                 p = pp[j, s] if ph == 0 else ps[j, s]
-                if ph == 0 and math.isfinite(slow[i]):
-                    if abs(slow[i] - p) > n_sigma * slowsig[i] + slow_grid:
-                        continue
-                fit = 0.0
-                if ph == 0 and math.isfinite(slow[i]):
-                    fit += 1.0 - abs(slow[i] - p) / (n_sigma * slowsig[i] + slow_grid)
-                if math.isfinite(az[i]):
-                    d = dist[j, s]
-                    grid_az = 180.0 if d <= cell else math.degrees(math.asin(min(cell / d, 1.0)))
-                    r = (az[i] - baz[j, s] + 540.0) % 360.0 - 180.0
-                    if abs(r) > n_sigma * azsig[i] + grid_az:
-                        continue
-                    fit += 1.0 - abs(r) / (n_sigma * azsig[i] + grid_az)
+                ok_s, fit_s = _slowness_gate(ph, slow[i], slowsig[i], p, slow_grid, n_sigma)
+                ok_a, fit_a = _azimuth_gate(az[i], azsig[i], baz[j, s], dist[j, s], cell, n_sigma)
+                if not (ok_s and ok_a):
+                    continue
+                fit = fit_s + fit_a
                 tol = n_sigma * tsig[i] + abs(p) * cell + 0.5 * bw
                 dt = abs(t[i] - tt - tc)
                 if dt <= tol:
