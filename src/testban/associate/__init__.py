@@ -10,7 +10,7 @@ The same code serves the global IMS (global grid, TauP phases) and dense local n
 """
 
 from testban.associate.config import AssociatorConfig
-from testban.associate.core import Associator, Result, associate
+from testban.associate.core import Associator, Result, associate, associate_window
 from testban.associate.layered import HADLEY_KANAMORI, LayeredModel
 from testban.associate.tables import associate_tables
 
@@ -21,5 +21,6 @@ __all__ = [
     "LayeredModel",
     "Result",
     "associate",
+    "associate_window",
     "associate_tables",
 ]

@@ -235,6 +235,31 @@ class Associator:
         events.sort(key=lambda e: e.time)
         return self._records(events, problems)
 
+    def run_window(
+        self, arrivals: Sequence[Arrival], ta: float, tb: float, used_arids: Iterable[int] = ()
+    ) -> Result:
+        """Events whose origin time lies in ``[ta, tb)``, from ``arrivals`` less those in
+        ``used_arids`` (taken by the events of earlier windows).
+
+        The unit of work of a windowed pipeline: give it the detections from about one
+        window before ``ta`` (station history) to ``tb`` + the longest travel time. The
+        answer depends only on its arguments, so windows may run on any worker."""
+        problems: list[ReadProblem] = []
+        a = self._columns(arrivals, problems)
+        self.a = a
+        self._station_stats(a)
+        taken = np.fromiter(used_arids, np.int64)
+        self.used = np.isin(a.arid, taken) if taken.size else np.zeros(a.time.size, bool)
+        events: list[Event] = []
+        if a.time.size:
+            for _ in range(self.cfg.passes):
+                got = self._window(ta, tb)
+                events.extend(got)
+                if not got:
+                    break
+        events.sort(key=lambda e: e.time)
+        return self._records(events, problems)
+
     def _window(self, ta: float, tb: float) -> list[Event]:
         cfg = self.cfg
         a = self.a
@@ -603,6 +628,19 @@ class Associator:
                 origerrs.append(Origerr(orid=orid, sdobs=round(rms, 4), conf=0.9))
             scores[orid] = ev.score
         return Result(origins, assocs, origerrs, problems, scores)
+
+
+def associate_window(
+    arrivals: Iterable[Arrival],
+    network: Network,
+    start: float,
+    end: float,
+    config: AssociatorConfig | None = None,
+    *,
+    used_arids: Iterable[int] = (),
+) -> Result:
+    """The events with origin times in ``[start, end)`` (see :meth:`Associator.run_window`)."""
+    return Associator(network, config).run_window(list(arrivals), start, end, used_arids)
 
 
 def associate(
