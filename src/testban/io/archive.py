@@ -290,17 +290,39 @@ class Archive:
         files = self._sds_files(starttime, endtime, sta, cha)
         return files + self._indexed_files(starttime, endtime, sta, cha)
 
+    def contents(self) -> list[tuple[Path, str, float, float]]:
+        """Every file's channels: ``(path, seed_id, start, end)`` (epoch s), from the
+        index (headers) or, for SDS day files, from the path (the day, with slack)."""
+        self.refresh_index()
+        out: list[tuple[Path, str, float, float]] = []
+        for rel, entry in sorted((self._entries or {}).items()):
+            for sid, start, end in entry.get("spans", []):
+                out.append(
+                    (self.root / rel, sid, float(UTCDateTime(start)), float(UTCDateTime(end)))
+                )
+        for year in self._year_dirs():
+            for path in sorted(year.glob("*/*/*.*/*")):
+                m = _SDS_FILE.fullmatch(path.relative_to(self.root).as_posix())
+                if m is None or not path.is_file():
+                    continue
+                day = float(UTCDateTime(year=int(m["year"]), julday=int(m["doy"])))
+                sid = f"{m['net']}.{m['sta']}.{m['loc']}.{m['cha']}"
+                out.append((path, sid, day - SDS_SLACK_S, day + 86400.0 + SDS_SLACK_S))
+        return out
+
     def select(
         self,
         starttime: UTCDateTime,
         endtime: UTCDateTime,
         stations: Patterns = None,
         channels: Patterns = None,
+        only: Iterable[os.PathLike[str] | str] | None = None,
     ) -> tuple[Stream, list[ReadProblem]]:
         """Read the window ``[starttime, endtime]`` of the matching channels.
 
-        Only candidate files are opened; traces are joined per channel (overlaps taken
-        once, gaps reported) and trimmed to the window.
+        Only candidate files are opened (and, with ``only``, only those of them listed);
+        traces are joined per channel (overlaps taken once, gaps reported) and trimmed to
+        the window.
         """
         starttime, endtime = UTCDateTime(starttime), UTCDateTime(endtime)
         sta, cha = _patterns(stations), _patterns(channels)
@@ -311,6 +333,9 @@ class Archive:
             return _matches(parts[1], sta) and _matches(parts[3], cha)
 
         files = self.files(starttime, endtime, sta, cha)
+        if only is not None:
+            allowed = {Path(p).resolve() for p in only}
+            files = [f for f in files if f.resolve() in allowed]
         problems = list(self.index_problems)
         stream = Stream()
         sources: dict[int, str] = {}

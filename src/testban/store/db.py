@@ -12,6 +12,7 @@ store as it was.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import time as _time
@@ -308,6 +309,88 @@ def replace_window(
         if run_id is not None:
             _finish(session, run_id, "done", counts, report)
     return Replaced(deleted, inserted)
+
+
+def _arrival_key(a: Record) -> tuple:
+    """What makes two detections the same: station, channel, phase, author, time to 1 ms."""
+    return (a.sta, a.chan, a.iphase, a.auth, round(float(a.time), 3))  # type: ignore[attr-defined]
+
+
+def replace_arrivals(
+    session: Session,
+    t0: float,
+    t1: float,
+    arrivals: Iterable[Record],
+    amplitudes: Iterable[Record] = (),
+    *,
+    auths: Iterable[str],
+) -> tuple[list[Record], list[Record], Replaced]:
+    """Replace the detections of authors ``auths`` timed in ``[t0, t1)``, atomically.
+
+    ``amplitudes`` refer to ``arrivals`` by the arids given. A new arrival equal to a
+    stored one (station, channel, phase, author, time to 1 ms) keeps the stored arid (and
+    its amplitudes their ampids), so re-running detection over a window leaves the
+    arrivals, and every ``assoc`` row pointing at them, as they were. Stored arrivals not
+    produced again are deleted with their ``amplitude`` and ``assoc`` rows; new ones get
+    ids from ``lastid``. Returns the rows as stored (final ids) and the counts.
+    """
+    if not t0 < t1:
+        raise StoreError(f"empty window [{t0}, {t1})")
+    auths = sorted(set(auths))
+    arrivals, amplitudes = list(arrivals), list(amplitudes)
+    for a in arrivals:
+        if not t0 <= a.time < t1 or a.auth not in auths:  # type: ignore[attr-defined]
+            raise StoreError(
+                f"arrival arid={a.arid} (time {a.time}, auth {a.auth!r}) is not in window "  # type: ignore[attr-defined]
+                f"[{t0}, {t1}) of authors {auths}"
+            )
+    ta, tm, tas = TABLES_SQL["arrival"], TABLES_SQL["amplitude"], TABLES_SQL["assoc"]
+    in_window = sa.and_(ta.c.auth.in_(auths), _in_window(ta, t0, t1))
+    with _transaction(session):
+        old = read_rows(session, "arrival", in_window)
+        old_by_key = {_arrival_key(a): a for a in old}
+        old_amps = read_rows(
+            session, "amplitude", tm.c.arid.in_(sa.select(ta.c.arid).where(in_window))
+        )
+        old_ampid = {(m.arid, m.amptype, m.chan): m.ampid for m in old_amps}  # type: ignore[attr-defined]
+        arid_of: dict[int, int] = {}
+        fresh = [a for a in arrivals if _arrival_key(a) not in old_by_key]
+        new_ids = iter(next_ids(session, "arid", len(fresh)))
+        kept_old: set[int] = set()
+        out_arr = []
+        for a in arrivals:
+            prev = old_by_key.get(_arrival_key(a))
+            arid = prev.arid if prev is not None else next(new_ids)  # type: ignore[attr-defined]
+            if prev is not None:
+                kept_old.add(arid)
+            arid_of[a.arid] = arid  # type: ignore[attr-defined]
+            out_arr.append(_with(a, arid=arid))
+        out_amp = []
+        pending = []
+        for m in amplitudes:
+            if m.arid not in arid_of:  # type: ignore[attr-defined]
+                continue
+            arid = arid_of[m.arid]  # type: ignore[attr-defined]
+            ampid = old_ampid.get((arid, m.amptype, m.chan))  # type: ignore[attr-defined]
+            out_amp.append(_with(m, arid=arid, ampid=ampid if ampid is not None else -1))
+            if ampid is None:
+                pending.append(len(out_amp) - 1)
+        for i, ampid in zip(pending, next_ids(session, "ampid", len(pending)), strict=True):
+            out_amp[i] = _with(out_amp[i], ampid=ampid)
+        gone = [a.arid for a in old if a.arid not in kept_old]  # type: ignore[attr-defined]
+        deleted = {"assoc": 0, "amplitude": 0, "arrival": 0}
+        old_arids = sa.select(ta.c.arid).where(in_window)
+        deleted["amplitude"] = _delete(session, tm, tm.c.arid.in_(old_arids))
+        for i in range(0, len(gone), _CHUNK):
+            deleted["assoc"] += _delete(session, tas, tas.c.arid.in_(gone[i : i + _CHUNK]))
+        deleted["arrival"] = _delete(session, ta, in_window)
+        inserted = {"arrival": _insert(session, "arrival", out_arr)}
+        inserted["amplitude"] = _insert(session, "amplitude", out_amp)
+    return out_arr, out_amp, Replaced(deleted, inserted)
+
+
+def _with(record: Record, **changes: Any) -> Record:
+    return dataclasses.replace(record, **changes)  # type: ignore[type-var]
 
 
 def _delete(session: Session, table: sa.Table, where: sa.ColumnElement[bool]) -> int:
