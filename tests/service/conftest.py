@@ -1,8 +1,10 @@
 """A filled store, an application on it, and a live server on a free loopback port.
 
 The store holds the three-event synthetic bulletin of :mod:`tests.bulletin.synthetic`
-(arrivals, magnitudes, ellipses; station ``site`` rows) and 60 summary events spread over
-the globe, a day, 0–600 km depth and magnitudes 2.5–6 (origin, origerr, netmag, event).
+(arrivals, magnitudes, ellipses; station ``site`` rows; event types eq, en, ex) and 60
+summary events spread over the globe, a day, 0–600 km depth and magnitudes 2.5–6 (origin,
+origerr, netmag, event; mostly earthquakes, some quarry blasts and some without a type),
+and waveforms (:mod:`tests.service.waveform_data`) for events 1002 and 1003.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from obspy import UTCDateTime
 from testban.records.css30 import Event, Netmag, Origerr, Origin, Record, Site, jdate
 from testban.store import Store, insert_tables
 from tests.bulletin.synthetic import synthetic_bulletin
+from tests.service.waveform_data import waveform_tables
 
 T0 = float(UTCDateTime("2024-03-01T00:00:00"))
 #: Approximate coordinates of the synthetic bulletin's stations (lat, lon).
@@ -27,6 +30,11 @@ SITES = {
     "ARCES": (69.535, 25.506), "FINES": (61.444, 26.077), "MKAR": (46.794, 82.290),
     "WRA": (-19.942, 134.340), "ILAR": (64.771, -146.887), "USRK": (44.200, 131.989),
 }  # fmt: skip
+
+
+def summary_etype(k: int) -> str:
+    """The ``etype`` of summary event ``k``: quarry blasts, untyped ones, else earthquakes."""
+    return {3: "qb", 7: "-"}.get(k % 10, "eq")
 
 
 def summary_events(n: int = 60, seed: int = 7, orid0: int = 2001) -> dict[str, list[Record]]:
@@ -44,7 +52,7 @@ def summary_events(n: int = 60, seed: int = 7, orid0: int = 2001) -> dict[str, l
         out["origin"].append(
             Origin(
                 lat=float(lat[k]), lon=float(lon[k]), depth=float(depth[k]), time=t,
-                orid=orid, evid=orid, jdate=jdate(t), nass=5, ndef=5, etype="eq",
+                orid=orid, evid=orid, jdate=jdate(t), nass=5, ndef=5, etype=summary_etype(k),
                 dtype="f", mb=float(mb[k]), mbid=orid + 50000, algorithm="synthetic",
                 auth="synth",
             )
@@ -61,14 +69,16 @@ def summary_events(n: int = 60, seed: int = 7, orid0: int = 2001) -> dict[str, l
     return out
 
 
-def fill(store: Store) -> None:
-    """Write the test bulletin into ``store``."""
+def fill(store: Store, waveforms: Path) -> None:
+    """Write the test bulletin into ``store`` (waveform files into ``waveforms``)."""
+    bulletin = synthetic_bulletin(3, t0=T0)
     with store.session() as s:
-        insert_tables(s, synthetic_bulletin(3, t0=T0))
+        insert_tables(s, bulletin)
         insert_tables(s, summary_events())
         sites = [Site(sta=sta, ondate=2000001, lat=la, lon=lo, elev=0.1, staname=f"{sta} test")
                  for sta, (la, lo) in SITES.items() if sta != "USRK"]  # fmt: skip
         insert_tables(s, {"site": sites})
+        insert_tables(s, waveform_tables(waveforms, bulletin))
 
 
 @pytest.fixture(scope="session")
@@ -76,7 +86,7 @@ def store(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Store]:
     """A filled SQLite store (shared by the service tests; read only)."""
     path: Path = tmp_path_factory.mktemp("service") / "store.sqlite"
     st = Store(path)
-    fill(st)
+    fill(st, path.parent / "waveforms")
     yield st
     st.close()
 

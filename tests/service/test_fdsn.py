@@ -31,7 +31,8 @@ def truth(store: Store) -> dict[int, dict[str, Any]]:
     out = {}
     for o in rows:
         assert isinstance(o, Origin)
-        out[o.evid] = {"time": o.time, "lat": o.lat, "lon": o.lon, "depth": o.depth, "mb": o.mb}
+        out[o.evid] = {"time": o.time, "lat": o.lat, "lon": o.lon, "depth": o.depth, "mb": o.mb,
+                       "etype": o.etype}  # fmt: skip
     return out
 
 
@@ -52,7 +53,8 @@ def test_obspy_client_discovers_the_event_service(fdsn: Client) -> None:
     assert "event" in fdsn.services
     assert "dataselect" not in fdsn.services and "station" not in fdsn.services
     params = fdsn.services["event"]
-    for name in ("starttime", "endtime", "minlatitude", "maxradius", "minmagnitude", "orderby"):
+    for name in ("starttime", "endtime", "minlatitude", "maxradius", "minmagnitude", "orderby",
+                 "eventtype"):  # fmt: skip
         assert name in params
     assert fdsn.services["available_event_catalogs"] == {"testban"}
     assert fdsn.services["available_event_contributors"] == {"synth", "testban"}
@@ -155,10 +157,11 @@ def test_text_format(live_url: str, truth: dict[int, dict[str, Any]]) -> None:
     assert status == 200
     lines = body.splitlines()
     assert lines[0] == TEXT_HEADER
-    assert TEXT_HEADER.split("|")[-1] == "EventLocationName" and TEXT_HEADER.count("|") == 12
+    assert TEXT_HEADER.split("|")[-2:] == ["EventLocationName", "EventType"]
+    assert TEXT_HEADER.count("|") == 13
     rows = [line.split("|") for line in lines[1:]]
     assert {int(r[0]) for r in rows} == _expect(truth, lambda e: e["mb"] >= 4)
-    assert all(len(r) == 13 for r in rows)
+    assert all(len(r) == 14 for r in rows)
     times = [UTCDateTime(r[1]) for r in rows]
     assert times == sorted(times)
     first = rows[0]
@@ -169,6 +172,58 @@ def test_text_format(live_url: str, truth: dict[int, dict[str, Any]]) -> None:
     assert first[6] == "testban" and first[9] == "mb"
     assert float(first[10]) == pytest.approx(t["mb"], abs=0.005)
     assert first[12]  # a region name
+    types = {"eq": "earthquake", "qb": "quarry blast", "en": "nuclear explosion",
+             "ex": "explosion", "-": ""}  # fmt: skip
+    for r in rows:
+        assert r[13] == types[truth[int(r[0])]["etype"]], r
+    assert {r[13] for r in rows} >= {"earthquake", "quarry blast", ""}
+
+
+def test_text_format_event_types(live_url: str) -> None:
+    status, body = _get(live_url, Q + "?format=text&eventid=1002")
+    assert status == 200 and body.splitlines()[1].endswith("|nuclear explosion")
+
+
+ETYPE_CASES = [
+    ("earthquake", {"eq"}),
+    ("nuclear explosion", {"en"}),
+    ("explosion", {"ex"}),  # exact: not the nuclear one
+    ("*explosion", {"en", "ex"}),
+    ("quarry blast,nuclear explosion", {"qb", "en"}),
+    ("EARTH*", {"eq"}),
+    ("?uarry blast", {"qb"}),
+    ("unknown", {"-"}),
+    ("earthquake, unknown", {"eq", "-"}),
+    ("*", {"eq", "en", "ex", "qb", "-"}),
+]
+
+
+@pytest.mark.parametrize(("eventtype", "etypes"), ETYPE_CASES, ids=[c[0] for c in ETYPE_CASES])
+def test_eventtype_with_obspy_client(
+    fdsn: Client, truth: dict[int, dict[str, Any]], eventtype: str, etypes: set[str]
+) -> None:
+    expected = _expect(truth, lambda e: e["etype"] in etypes)
+    assert expected
+    cat = fdsn.get_events(eventtype=eventtype)
+    assert set(_evids(cat)) == expected
+    # The filter and the QuakeML written agree (one mapping).
+    names = {str(e.event_type) if e.event_type else "" for e in cat}
+    kinds = {"eq": "earthquake", "en": "nuclear explosion", "ex": "explosion",
+             "qb": "quarry blast", "-": ""}  # fmt: skip
+    assert names == {kinds[t] for t in etypes}
+
+
+def test_eventtype_combines_with_other_filters(
+    fdsn: Client, truth: dict[int, dict[str, Any]]
+) -> None:
+    cat = fdsn.get_events(eventtype="earthquake", minmagnitude=4.5, orderby="magnitude", limit=4)
+    expected = sorted(
+        _expect(truth, lambda e: e["etype"] == "eq" and e["mb"] >= 4.5),
+        key=lambda k: -truth[k]["mb"],
+    )
+    assert _evids(cat) == expected[:4]
+    with pytest.raises(FDSNNoDataException):
+        fdsn.get_events(eventtype="landslide")
 
 
 def test_aliases(live_url: str) -> None:
@@ -196,6 +251,10 @@ def test_aliases(live_url: str) -> None:
         "includearrivals=maybe",
         "eventid=abc",
         "minmag=4&minmagnitude=5",
+        "eventtype=volcano",
+        "eventtype=earthquake,,explosion",
+        "eventtype=",
+        "eventtype=earthquake&eventtype=explosion",
     ],
 )
 def test_bad_parameters_are_400(live_url: str, query: str) -> None:
@@ -221,6 +280,8 @@ def test_version_wadl_catalogs(live_url: str) -> None:
     parsed = WADLParser(wadl.encode()).parameters
     assert parsed["orderby"]["options"] == ["time", "time-asc", "magnitude", "magnitude-asc"]
     assert parsed["starttime"]["type"] is UTCDateTime
+    assert "eventtype" in parsed and parsed["eventtype"]["type"] is str
+    assert 'name="eventtype"' in wadl
     status, xml = _get(live_url, "/fdsnws/event/1/catalogs")
     assert parse_simple_xml(xml.encode()) == {"catalogs": {"testban"}}
 

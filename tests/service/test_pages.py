@@ -12,6 +12,7 @@ from urllib.parse import urljoin, urlparse
 import pytest
 
 from testban.service.app import STATIC
+from tests.service.conftest import summary_etype
 
 ALL_EVENTS = {1001, 1002, 1003, *range(2001, 2061)}
 
@@ -95,6 +96,28 @@ def test_event_list_with_filters_and_pages(client: Any) -> None:
     second = client.get("/events", params={"limit": "10", "orderby": "time-asc", "offset": "11"})
     assert re.findall(r'href="http://testserver/event/(\d+)"', second.text)[0] == "2008"
     assert "previous" in second.text
+
+
+def test_event_type_filter_on_pages(client: Any) -> None:
+    r = client.get("/events", params={"eventtype": "*explosion", "limit": "50"})
+    assert r.status_code == 200
+    assert set(re.findall(r'href="http://testserver/event/(\d+)"', r.text)) == {"1002", "1003"}
+    assert '<td class="etype">nuclear explosion</td>' in r.text
+    assert 'value="*explosion"' in r.text  # the form keeps the filter
+    assert '<option value="quarry blast">' in r.text  # suggestions
+    quakes = client.get("/events", params={"eventtype": "earthquake", "limit": "1000"}).text
+    types = set(re.findall(r'<td class="etype">([^<]*)</td>', quakes))
+    assert types == {"earthquake"}
+    assert "/event/1001" in quakes and "/event/1002" not in quakes
+    on_map = client.get("/", params={"eventtype": "nuclear explosion"})
+    assert {f["properties"]["evid"] for f in _features(on_map.text, "map-data", "event")} == {1002}
+    geo = client.get("/api/events.geojson", params={"eventtype": "quarry blast"}).json()
+    blasts = {f["properties"]["evid"] for f in geo["features"]
+              if f["properties"]["kind"] == "event"}  # fmt: skip
+    assert blasts == {2001 + k for k in range(60) if summary_etype(k) == "qb"}
+    bad = client.get("/events", params={"eventtype": "volcano"})
+    assert bad.status_code == 400 and "eventtype" in bad.text
+    assert "nuclear explosion (en)" in client.get("/event/1002").text
 
 
 def test_bad_filter_is_a_400_page(client: Any) -> None:

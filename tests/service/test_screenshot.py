@@ -68,3 +68,26 @@ def test_event_page_shows_stations(live_url: str, tmp_path: Path) -> None:
     assert _share(img, OCEAN) > 0.03 and _share(img, LAND) > 0.02
     star = (img[..., 0] > 170) & (img[..., 1] < 80) & (img[..., 2] < 70)  # the epicentre
     assert star.sum() > 20
+
+
+def _vertical_runs(mask: np.ndarray, length: int) -> int:
+    """Number of vertical runs of at least ``length`` True pixels in ``mask``."""
+    runs = 0
+    for col in mask.T:
+        edges = np.flatnonzero(np.diff(np.r_[0, col.astype(np.int8), 0]))
+        runs += int(np.sum(edges[1::2] - edges[::2] >= length))
+    return runs
+
+
+def test_event_page_shows_waveforms_with_picks(live_url: str, tmp_path: Path) -> None:
+    img = screenshot(f"{live_url}/event/1002", tmp_path / "service-event-waveforms.png",
+                     tmp_path, size="1280,2000")  # fmt: skip
+    red = (img[..., 0] > 150) & (img[..., 1] < 110) & (img[..., 2] < 100)
+    blue = (img[..., 2] > 150) & (img[..., 0] < 90) & (img[..., 1] > 80) & (img[..., 1] < 150)
+    ink = np.all(img < 90, axis=-1)
+    # One solid red arrival line per trace (the map draws nothing that tall and straight).
+    assert _vertical_runs(red, 45) >= 3, "arrival marks missing"
+    rows = np.flatnonzero(red.sum(axis=1))
+    band = slice(max(int(rows.min()) - 10, 0), int(rows.max()) + 10)
+    assert blue[band].sum() > 30, "predicted-time marks missing"
+    assert ink[band].sum() > 3000, "traces missing"

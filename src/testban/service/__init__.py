@@ -4,7 +4,8 @@
 >>> app = create_app("out/testban.sqlite")      # a FastAPI application   # doctest: +SKIP
 >>> serve("out/testban.sqlite", port=8000)      # uvicorn, until Ctrl-C   # doctest: +SKIP
 
-Routes: ``/`` (event map), ``/events`` (list with filters), ``/event/{evid}`` (one event),
+Routes: ``/`` (event map), ``/events`` (list with filters), ``/event/{evid}`` (one event,
+with its waveforms and picks when ``wfdisc`` points at them), ``/event/{evid}/waveforms.svg``,
 ``/api/events.geojson``, ``/fdsnws/event/1/{query,version,application.wadl,catalogs,
 contributors}``, ``/docs`` (Swagger UI, self-hosted) and ``/static``. The package holds no
 seismology: it translates HTTP into store and bulletin calls and renders pages.

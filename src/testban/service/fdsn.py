@@ -19,6 +19,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import PlainTextResponse, Response
 
 from testban.bulletin import to_catalog
+from testban.service.eventtypes import etype_condition, quakeml_type
 from testban.service.params import (
     PARAMETERS,
     BadRequest,
@@ -27,15 +28,16 @@ from testban.service.params import (
     parse_query,
 )
 from testban.service.present import event_name, fmt, iso_time, text
-from testban.store import TABLES_SQL, Store, StoredEvent, load_bulletin, query_events
+from testban.store import TABLES_SQL, Store, StoredEvent, load_bulletin
+from testban.store.query import query_events_where
 
 #: Version of the FDSN event specification this service implements.
 SERVICE_VERSION = "1.2.0"
 
-#: Columns of the FDSN text format.
+#: Columns of the FDSN text format (1.2: ``EventType`` last, the QuakeML event type).
 TEXT_HEADER = (
     "#EventID|Time|Latitude|Longitude|Depth/km|Author|Catalog|Contributor|ContributorID|"
-    "MagType|Magnitude|MagAuthor|EventLocationName"
+    "MagType|Magnitude|MagAuthor|EventLocationName|EventType"
 )
 
 #: ObsPy's event classes share a process-wide resource-id registry that is not thread-safe
@@ -149,6 +151,7 @@ def text_rows(events: list[StoredEvent], catalog: str) -> str:
                     "" if ev.magnitude is None else f"{ev.magnitude:.2f}",
                     mag_auth,
                     name,
+                    quakeml_type(o.etype),
                 )
             )  # fmt: skip
         )
@@ -175,13 +178,21 @@ def quakeml(store: Store, events: list[StoredEvent], include_arrivals: bool) -> 
     return buf.getvalue()
 
 
+def find_events(store: Store, q: EventQuery, limit: int | None) -> list[StoredEvent]:
+    """Events of a parsed query (its filters, event types, order and offset) up to ``limit``."""
+    where = None if q.eventtypes is None else etype_condition(q.eventtypes)
+    with store.session() as session:
+        return query_events_where(
+            session, where, **q.filters, orderby=q.orderby, limit=limit, offset=q.offset
+        )
+
+
 def run_query(store: Store, q: EventQuery, catalog: str, max_events: int) -> list[StoredEvent]:
     """Events of a parsed query; :class:`FDSNError` 413 beyond ``max_events``."""
     if q.catalog is not None and q.catalog != catalog:
         return []
     limit = max_events + 1 if q.limit is None else min(q.limit, max_events + 1)
-    with store.session() as session:
-        events = query_events(session, **q.filters, orderby=q.orderby, limit=limit, offset=q.offset)
+    events = find_events(store, q, limit)
     if len(events) > max_events:
         raise FDSNError(
             413, f"more than {max_events} events match; narrow the query or use limit/offset"

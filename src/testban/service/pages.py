@@ -3,6 +3,8 @@
 Filters are the FDSN event parameters (:mod:`testban.service.params`), read leniently
 (empty form fields are ignored). Maps draw the events' 90 % error ellipses from the
 bulletin module's GeoJSON (:func:`testban.bulletin.to_geojson`) on an offline basemap.
+An event's page shows its waveforms with picks (:mod:`testban.service.waveforms`), also
+served alone as SVG at ``/event/{evid}/waveforms.svg``.
 """
 
 from __future__ import annotations
@@ -13,12 +15,14 @@ from typing import Any
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, Request
-from fastapi.responses import HTMLResponse, JSONResponse, Response
+from fastapi.responses import HTMLResponse, JSONResponse, PlainTextResponse, Response
 from fastapi.templating import Jinja2Templates
 from markupsafe import Markup
 
-from testban.bulletin import to_geojson
+from testban.bulletin import ETYPES, to_geojson
 from testban.records.css30 import Arrival, Assoc, Netmag, Origerr, Origin, Site, Stamag
+from testban.service.eventtypes import quakeml_type
+from testban.service.fdsn import find_events
 from testban.service.params import BadRequest, EventQuery, parse_query
 from testban.service.present import (
     event_name,
@@ -29,6 +33,7 @@ from testban.service.present import (
     text,
     value,
 )
+from testban.service.waveforms import CAPTION, event_waveforms, render_svg
 from testban.store import TABLES_SQL, Store, StoredEvent, load_bulletin, query_events, read_rows
 
 TEMPLATES = Path(__file__).parent / "templates"
@@ -40,7 +45,13 @@ LIST_LIMIT, LIST_MAX = 100, 1000
 #: Form fields of the filter bar (FDSN names).
 FILTER_FIELDS = (
     "starttime", "endtime", "minmagnitude", "maxmagnitude", "minlatitude", "maxlatitude",
-    "minlongitude", "maxlongitude", "orderby", "limit",
+    "minlongitude", "maxlongitude", "eventtype", "orderby", "limit",
+)  # fmt: skip
+
+
+#: Suggestions of the filter bar's event type field (it takes any FDSN ``eventtype`` value).
+EVENTTYPE_OPTIONS = (
+    *dict.fromkeys(q for q, _ims in ETYPES.values()), "*explosion", "unknown",
 )  # fmt: skip
 
 
@@ -62,10 +73,7 @@ def _parse(request: Request, default_limit: int, max_limit: int) -> EventQuery:
 
 def _events(store: Store, q: EventQuery, extra: int = 0) -> list[StoredEvent]:
     assert q.limit is not None
-    with store.session() as session:
-        return query_events(
-            session, **q.filters, orderby=q.orderby, limit=q.limit + extra, offset=q.offset
-        )
+    return find_events(store, q, q.limit + extra)
 
 
 def _geojson(events: list[StoredEvent]) -> dict[str, Any]:
@@ -159,6 +167,12 @@ def event_detail(store: Store, ev: StoredEvent) -> dict[str, Any]:
     }
 
 
+def _etype_label(etype: str) -> str:
+    """``nuclear explosion (en)``: the QuakeML event type and the CSS3.0 code."""
+    code = text(etype)
+    return " ".join(p for p in (quakeml_type(etype), f"({code})" if code else "") if p)
+
+
 def _origin_rows(o: Origin) -> list[tuple[str, str]]:
     return [
         ("Origin time (UTC)", iso_time(o.time, 3)),
@@ -169,7 +183,7 @@ def _origin_rows(o: Origin) -> list[tuple[str, str]]:
         ("Associated / defining phases", f"{o.nass if o.nass >= 0 else ''} / "
                                          f"{o.ndef if o.ndef >= 0 else ''}"),
         ("mb / Ms / ML", " / ".join(fmt(m) or "–" for m in (o.mb, o.ms, o.ml))),
-        ("Event type", text(o.etype)),
+        ("Event type", _etype_label(o.etype)),
         ("Algorithm", text(o.algorithm)),
         ("Author", text(o.auth)),
         ("evid / orid", f"{o.evid} / {o.orid}"),
@@ -182,6 +196,7 @@ def router(store: Store, *, title: str, docs_url: str | None = None) -> APIRoute
     templates = Jinja2Templates(directory=str(TEMPLATES))
     templates.env.globals["site_title"] = title
     templates.env.globals["docs_url"] = docs_url
+    templates.env.globals["eventtype_options"] = EVENTTYPE_OPTIONS
 
     def page(request: Request, name: str, status: int = 200, **context: Any) -> HTMLResponse:
         return templates.TemplateResponse(request, name, context, status_code=status)
@@ -231,10 +246,28 @@ def router(store: Store, *, title: str, docs_url: str | None = None) -> APIRoute
             return page(request, "missing.html", 404, evid=evid)
         detail = event_detail(store, ev)
         summary = event_summary(ev)
+        wf = event_waveforms(store, summary["evid"], ev.origin.orid)
         return page(
             request, "event.html", ev=summary, d=detail,
-            geojson=_json_script(detail.pop("geojson")),
+            geojson=_json_script(detail.pop("geojson")), wf=wf, wf_caption=CAPTION,
+            wf_svg=Markup(render_svg(wf)) if wf.available else None,
         )  # fmt: skip
+
+    @r.get(
+        "/event/{evid}/waveforms.svg", name="event_waveforms_svg",
+        responses={200: {"content": {"image/svg+xml": {}}},
+                   404: {"description": "No such event, or no waveforms (the reason, as text)"}},
+    )  # fmt: skip
+    def event_waveforms_svg(evid: int) -> Response:
+        """The event's band-passed waveforms with its picks (SVG), as on the event page."""
+        ev = _find_event(store, evid)
+        if ev is None:
+            return PlainTextResponse(f"No event {evid}.", status_code=404)
+        wf = event_waveforms(store, evid, ev.origin.orid)
+        if not wf.available:
+            return PlainTextResponse(f"waveforms not available: {wf.reason()}", status_code=404)
+        body = '<?xml version="1.0" encoding="UTF-8"?>\n' + render_svg(wf) + "\n"
+        return Response(body, media_type="image/svg+xml")
 
     @r.get("/api/events.geojson", name="events_geojson", tags=["GeoJSON"])
     def events_geojson(request: Request) -> Response:

@@ -15,6 +15,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+from testban.service.eventtypes import parse_eventtypes
+
 #: Values ``orderby`` accepts (FDSN event 1.x).
 ORDERBY = ("time", "time-asc", "magnitude", "magnitude-asc")
 FORMATS = ("xml", "text")
@@ -90,6 +92,9 @@ PARAMETERS: tuple[Param, ...] = (
     Param("maxmagnitude", "float", "Greatest magnitude.", ("maxmag",), -10, 12),
     Param("magnitudetype", "str", "Filter and sort on this network magnitude type "
           "(e.g. mb_ave, ms_ave); default the origin's mb, else Ms, else ML.", ("magtype",)),
+    Param("eventtype", "str", "Only events of these QuakeML event types, comma-separated "
+          "(e.g. earthquake,nuclear explosion); * and ? are wildcards (*explosion); "
+          "'unknown' selects events without a type."),
     Param("includeallorigins", "bool", "Accepted; the preferred origin is returned.",
           default="false"),
     Param("includeallmagnitudes", "bool", "Accepted; every network magnitude of the "
@@ -171,6 +176,7 @@ class EventQuery:
     nodata: int = 204
     includearrivals: bool = False
     catalog: str | None = None
+    eventtypes: tuple[str, ...] | None = None  # QuakeML event types; None: any
 
 
 def parse_query(
@@ -225,6 +231,11 @@ def _to_query(v: dict[str, Any]) -> EventQuery:
         if m is None:
             raise BadRequest(f"eventid must be a number (or end in one), not {v['eventid']!r}")
         f["eventid"] = int(m.group(1))
+    if "eventtype" in v:
+        try:
+            q.eventtypes = parse_eventtypes(v["eventtype"])
+        except ValueError as exc:
+            raise BadRequest(f"bad value for 'eventtype': {exc}") from None
     if "contributor" in v:
         f["auth"] = v["contributor"]
     q.catalog = v.get("catalog")

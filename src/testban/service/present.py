@@ -13,6 +13,7 @@ from typing import Any
 
 from testban.bulletin.model import has
 from testban.records.css30 import Record
+from testban.service.eventtypes import quakeml_type
 from testban.store import StoredEvent
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
@@ -94,6 +95,7 @@ def event_summary(ev: StoredEvent) -> dict[str, Any]:
         "smajax": value(err.smajax, 0.0) if err is not None else None,
         "sminax": value(err.sminax, 0.0) if err is not None else None,
         "etype": text(o.etype),
+        "eventtype": quakeml_type(o.etype),
         "auth": text(o.auth),
         "name": event_name(ev),
         "distance": ev.distance,
