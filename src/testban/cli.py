@@ -130,6 +130,108 @@ def detect(
 
 
 @app.command()
+def run(
+    paths: Annotated[
+        list[Path] | None, typer.Argument(help="Waveform archives (directories) or files.")
+    ] = None,
+    stations: Annotated[
+        str, typer.Option(help="Station metadata (StationXML, CSS3.0 tables, .geom, CSV).")
+    ] = "",
+    store: Annotated[
+        str, typer.Option(help="Store: an SQLite file or a database URL.")
+    ] = "testban.sqlite",
+    start: Annotated[str | None, typer.Option(help="Start (UTC, ISO 8601); default: data.")] = None,
+    end: Annotated[str | None, typer.Option(help="End (UTC, ISO 8601); default: data.")] = None,
+    window: Annotated[float, typer.Option(help="Processing window (s).")] = 3600.0,
+    arrivals: Annotated[
+        Path | None,
+        typer.Option(help="Detections from elsewhere: arrival.csv or a CSS3.0 directory."),
+    ] = None,
+    label: Annotated[str, typer.Option(help="Run label (resume key) in the store.")] = "testban",
+    redo: Annotated[bool, typer.Option(help="Re-process windows already done.")] = False,
+    workers: Annotated[int, typer.Option(help="Local Dask workers (processes); 0 = run here.")] = 0,
+    scheduler: Annotated[
+        str | None, typer.Option(help="Address of a running Dask scheduler.")
+    ] = None,
+    config: Annotated[
+        Path | None, typer.Option(help="Detector configuration (TOML); default: built in.")
+    ] = None,
+    report: Annotated[
+        Path | None, typer.Option(help="Run report file; default: next to the store.")
+    ] = None,
+) -> None:
+    """The whole chain over a time span: read → detect → associate → locate → size → store.
+
+    Windows already done are skipped (resume); re-running a window replaces its
+    automatic events, never duplicates them.
+    """
+    from contextlib import ExitStack
+
+    from obspy import UTCDateTime
+    from rich.progress import Progress
+
+    from testban.detect import read_config
+    from testban.network import read_network
+    from testban.pipeline.run import RunConfig, run_pipeline, sources_from_paths
+    from testban.store import open_store
+
+    if not stations:
+        raise typer.BadParameter("--stations is required (station metadata)")
+    network, problems = read_network(stations)
+    external, ext_amps = _read_external(arrivals)
+    cfg = RunConfig(window=window, label=label, redo=redo, detect=read_config(config))
+    t0 = float(UTCDateTime(start)) if start else None
+    t1 = float(UTCDateTime(end)) if end else None
+    with ExitStack() as stack:
+        client = None
+        if scheduler or workers:
+            from dask.distributed import Client, LocalCluster
+
+            if scheduler:
+                client = stack.enter_context(Client(scheduler))
+            else:
+                cluster = stack.enter_context(
+                    LocalCluster(n_workers=workers, threads_per_worker=1, processes=True)
+                )
+                client = stack.enter_context(Client(cluster))
+        db = stack.enter_context(open_store(store))
+        bar = stack.enter_context(Progress(console=console, transient=True))
+        tasks = {k: bar.add_task(k, total=None) for k in ("detect", "associate")}
+
+        def step(stage: str, done: int, total: int) -> None:
+            bar.update(
+                tasks[stage], completed=done, total=total, description=f"{stage} {done}/{total}"
+            )
+
+        result = run_pipeline(
+            sources_from_paths(paths or []), network, db, start=t0, end=t1, config=cfg,
+            external=external, external_amplitudes=ext_amps, client=client, progress=step,
+        )  # fmt: skip
+    result.problems[:0] = problems
+    text = result.text()
+    if report is None:
+        base = Path(store) if "://" not in store else Path.cwd() / "testban"
+        report = base.with_name(f"{base.stem}.{label}.run-report.txt")
+    report.write_text(text, encoding="utf-8")
+    for line in text.splitlines()[:5]:
+        console.print(line, markup=False, highlight=False)
+    _report_problems(result.problems, "while surveying the input")
+    console.print(f"run report: {report}")
+
+
+def _read_external(path: Path | None) -> tuple[list, list]:
+    """Arrivals (and amplitudes) from an arrival.csv file or a CSS3.0 CSV directory."""
+    from testban.io.css30 import read_csv, read_tables
+
+    if path is None:
+        return [], []
+    if path.is_dir():
+        tables = read_tables(path, ["arrival", "amplitude"])
+        return tables.get("arrival", []), tables.get("amplitude", [])
+    return read_csv(path), []
+
+
+@app.command()
 def locate(
     arrivals: Annotated[Path, typer.Option(help="CSS3.0 arrival table (CSV or flat file).")],
     assoc: Annotated[

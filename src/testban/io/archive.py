@@ -75,6 +75,19 @@ def _default_cache_dir() -> Path:
     return Path(base) / "testban"
 
 
+#: Name endings of waveform formats: such a file that no reader understands is an error;
+#: any other unreadable file is noted (info) as skipped.
+WAVEFORM_SUFFIXES = (".mseed", ".miniseed", ".msd", ".ms", ".sac", ".gse", ".gse2", ".ims",
+                     ".msg", ".w", ".segy", ".sgy", ".sds")  # fmt: skip
+
+
+def _not_waveforms(path: Path) -> list[ReadProblem]:
+    """The problem to report for a file in the tree that no waveform reader understands."""
+    if path.suffix.lower() in WAVEFORM_SUFFIXES or path.name.lower().endswith(".d"):
+        return [ReadProblem(str(path), "unreadable: not in any waveform format known")]
+    return [ReadProblem(str(path), "skipped: not a waveform file", severity="info")]
+
+
 class Archive:
     """A directory tree of waveform files (SDS or any layout) queried by time window.
 
@@ -191,7 +204,7 @@ class Archive:
                     if "Unknown format" not in str(exc):
                         return [], str(exc), [ReadProblem(name, f"cannot index: {exc}")]
                     if not _looks_like_wfdisc(path):
-                        return [], None, []  # not a waveform file
+                        return [], None, _not_waveforms(path)
                     st, problems = read_wfdisc(path, headonly=True)
                 except Exception as exc:  # noqa: BLE001 - a broken file must not stop indexing
                     msg = f"cannot index: {type(exc).__name__}: {exc}"

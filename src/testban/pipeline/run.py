@@ -42,7 +42,7 @@ from typing import Any
 import sqlalchemy as sa
 from obspy import Stream, UTCDateTime
 
-from testban.associate import AssociatorConfig, associate_window
+from testban.associate import Associator, AssociatorConfig
 from testban.detect import DetectConfig, detect_stream
 from testban.io.archive import Archive
 from testban.io.problems import ReadProblem
@@ -118,7 +118,26 @@ class Source:
     only: tuple[Path, ...] | None = None
 
     def archive(self) -> Archive:
-        return Archive(self.root)
+        """This process's :class:`Archive` of the root (its index is loaded once)."""
+        if self.root not in _ARCHIVES:
+            _ARCHIVES[self.root] = Archive(self.root)
+        return _ARCHIVES[self.root]
+
+
+#: Per-process caches: archives by root, associators by (network, configuration). A task
+#: re-running on the same worker reuses them (the associator's grid takes seconds to build).
+_ARCHIVES: dict[Path, Archive] = {}
+_ASSOCIATORS: dict[tuple[int, AssociatorConfig], tuple[Network, Associator]] = {}
+
+
+def _associator(network: Network, config: AssociatorConfig) -> Associator:
+    key = (id(network), config)
+    hit = _ASSOCIATORS.get(key)
+    if hit is None or hit[0] is not network:
+        if len(_ASSOCIATORS) >= 4:
+            _ASSOCIATORS.pop(next(iter(_ASSOCIATORS)))
+        hit = _ASSOCIATORS[key] = (network, Associator(network, config))
+    return hit[1]
 
 
 def sources_from_paths(paths: Iterable[str | os.PathLike[str]]) -> list[Source]:
@@ -342,7 +361,9 @@ def form_events(
 ) -> WindowBulletin:
     """Associate, locate and size the events with origin times in ``[start, end)``."""
     config = dataclasses.replace(config, auth=auth)
-    result = associate_window(arrivals, network, start, end, config, used_arids=used_arids)
+    if len({a.sta for a in arrivals}) < config.min_stations:  # no event can pass the criteria
+        return WindowBulletin([], [], [], [], [], [])
+    result = _associator(network, config).run_window(list(arrivals), start, end, used_arids)
     by_orid: dict[int, list[Assoc]] = {}
     for a in result.assocs:
         by_orid.setdefault(a.orid, []).append(a)
