@@ -13,7 +13,8 @@ bank and recursive STA/LTA (:func:`~testban.detect.bank_sta_lta`) and its trigge
 (:data:`LOCAL`): these are 100 Hz records of local events, whose P carries its energy at
 5–15 Hz and lasts a second or two, so the bank reaches 16 Hz, the STA is 0.3 s and the
 LTA 10 s (the crop has only 12–30 s before P); thresholds are the default amplitude SNR
-3. The hand-off :func:`~testban.onset.first_arrival` refines every trigger of the crop
+3. The hand-off :func:`~testban.onset.first_arrival` (given the detector's 4 s minimum
+separation as its dead time) refines every trigger of the crop
 to an onset and takes the first whose onset SNR reaches half the largest as the P
 trigger (the STA/LTA ratio itself saturates near LTA/STA and cannot tell a noise blip
 from the P behind it). A *trigger failure* is no trigger, or a P trigger more than 3 s
@@ -21,7 +22,8 @@ after or 1 s before the analyst P (outside what ``refine_onset(before=3, after=1
 searches); failures still count as misses below.
 
 testban: the P onset from ``first_arrival`` (``refine_onset`` on the raw vertical,
-searched from 3 s before the trigger to the end of its on-time, 1–3 s after), then
+searched from 3 s before the trigger to the end of its on-time or dead time, at most 3 s
+after), then
 ``pick_s(z, n, e, 100, p, max_delay=20)``. ObsPy: ``ar_pick`` with the tutorial
 settings (f1=1, f2=20, lta_p=1, sta_p=0.1, lta_s=4, sta_s=1, m_p=2, m_s=8, l_p=0.1,
 l_s=0.2, s_pick=True) on the same crops (Z, N, E; Z in place of missing horizontals).
@@ -121,7 +123,9 @@ def detector_pick(z: np.ndarray, fs: float) -> tuple[int | None, Onset | None]:
     """P trigger (sample) and refined P onset: :func:`detector_triggers` handed to
     :func:`~testban.onset.first_arrival`; ``(None, None)`` without a trigger."""
     trigs = detector_triggers(z, fs)
-    sel = first_arrival(z, fs, trigs, before=3.0, after=1.0, after_max=3.0)
+    sel = first_arrival(
+        z, fs, trigs, before=3.0, after=1.0, after_max=3.0, dead=LOCAL.min_separation
+    )
     if sel is None:
         return None, None
     return trigs[sel[0]][0], sel[1]

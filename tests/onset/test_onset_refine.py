@@ -109,3 +109,33 @@ def test_s_pick_vertical_only_and_short_window() -> None:
                max_delay=15.0)  # fmt: skip
     assert s is not None and abs(s.index / FS - ts) <= 0.15
     assert pick_s(z[:1510], north[:1510], east[:1510], FS, tp * FS, max_delay=10.0) is None
+
+
+def _emergent_p_then_s(rng: np.random.Generator, tp: float, ts: float) -> np.ndarray:
+    """A weak, sustained P (RMS ~5x noise) followed by a much stronger S."""
+    n = int(40.0 * FS)
+    t = np.arange(n) / FS
+    p = 5.0 * np.sqrt(2.0) * wavelet(t, tp, 6.0, decay=20.0)
+    s = 60.0 * wavelet(t, ts, 4.0, decay=1.5)
+    return p + s + coloured_noise(rng, n, FS)
+
+
+@pytest.mark.parametrize("seed", [21, 22, 23])
+def test_weak_p_ahead_of_strong_s_is_found(seed: int) -> None:
+    """The trigger fires on S; the coarse AIC then sees S, the look-back the weak P."""
+    rng = np.random.default_rng(seed)
+    tp, ts = 20.0, 21.8
+    x = _emergent_p_then_s(rng, tp, ts)
+    on = refine_onset(x, FS, int((ts + 0.1) * FS))
+    assert abs(on.index / FS - tp) <= 0.1  # S is 1.8 s later
+
+
+def test_look_back_ignores_louder_noise_stretch() -> None:
+    """Noise 1.6x louder for 2 s ahead of an impulsive P is not a first arrival."""
+    rng = np.random.default_rng(24)
+    t0 = 20.0
+    x = onset_record(rng, fs=FS, t0=t0, snr=20.0, freq=8.0)
+    loud = (np.arange(x.size) / FS >= t0 - 2.0) & (np.arange(x.size) / FS < t0)
+    x[loud] *= 1.6
+    on = refine_onset(x, FS, int((t0 + 0.2) * FS))
+    assert abs(on.index / FS - t0) <= 0.05

@@ -17,9 +17,11 @@ def test_analyst_picks_figure() -> None:
     assert res["windows"] == 154
     assert res["trigger_fail_pct"] <= 10.0
     # all windows, trigger failures counted as misses (BENCHMARKS.md, issue 3)
-    assert tb["P<=0.1"] >= 86.0
-    assert tb["P<=0.5"] >= 92.0
-    assert tb["S<=0.5"] >= 86.5
+    # the stand-in trigger (86 / 92 / 87 % before the look-back stage, 84 / 92 / 86 % with
+    # it: on its late, noise-led triggers the look-back fixes 2 picks and moves 3 early)
+    assert tb["P<=0.1"] >= 83.5
+    assert tb["P<=0.5"] >= 91.5
+    assert tb["S<=0.5"] >= 85.5
     assert tb["P<=0.1"] > ar["P<=0.1"]
 
 
@@ -27,16 +29,16 @@ def test_analyst_picks_figure() -> None:
 def test_analyst_picks_end_to_end_detector_trigger() -> None:
     """The same crops triggered by testban's own detector (filter bank + STA/LTA):
     the honest end-to-end figure, P chosen among the triggers by
-    :func:`~testban.onset.first_arrival` (86 % / 93 % / 88 % when written; issue 3 asks
-    for 85 / 95 / 90: P <= 0.5 s and S not met)."""
+    :func:`~testban.onset.first_arrival` (86 % / 93 % / 88 % when written, 88 / 95 / 89
+    with the look-back stage and the dead-time search; issue 3 asks for 85 / 95 / 90)."""
     from bench.onset_picks import run
 
     res = run(shared_path("picks", "waveform_train"), seed=0, trigger="detector")
     tb, ar = res["tb"], res["ar"]
     assert res["trigger_fail_pct"] <= 5.5
-    assert tb["P<=0.1"] >= 85.5
-    assert tb["P<=0.5"] >= 92.5
-    assert tb["S<=0.5"] >= 88.0
+    assert tb["P<=0.1"] >= 87.5
+    assert tb["P<=0.5"] >= 94.5
+    assert tb["S<=0.5"] >= 88.5
     assert tb["P<=0.1"] > ar["P<=0.1"]
 
 

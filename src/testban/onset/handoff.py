@@ -9,10 +9,11 @@ onset SNR reaches ``fraction`` of the largest is taken as the first P. A weak no
 ahead of the event is skipped, and so is a trigger on noise whose onset window ends before
 the P.
 
-The onset search after each trigger covers the trigger's on-time (at least ``after``, at
-most ``after_max`` s): while a trigger is on, and for the detector's minimum separation
-after it, a later arrival cannot raise a trigger of its own, so its onset must be found
-from this one.
+The onset search after each trigger covers the trigger's on-time or the detector's dead
+time ``dead`` (its minimum separation between trigger starts), whichever is longer, at
+least ``after`` and at most ``after_max`` s: while a trigger is on, and for the dead
+time after it starts, a later arrival cannot raise a trigger of its own, so its onset
+must be found from this one.
 """
 
 from __future__ import annotations
@@ -35,6 +36,7 @@ def first_arrival(
     after: float = 1.0,
     after_max: float = 3.0,
     fraction: float = 0.5,
+    dead: float = 0.0,
 ) -> tuple[int, Onset] | None:
     """The trigger that marks the first P among ``triggers`` and its refined onset.
 
@@ -44,10 +46,11 @@ def first_arrival(
     fs : sampling rate (Hz).
     triggers : ``(on, off)`` sample indices, in time order.
     before : onset search before each trigger (s), as in :func:`refine_onset`.
-    after, after_max : the onset search after a trigger spans its on-time, clipped to
-        ``[after, after_max]`` (s).
+    after, after_max : the onset search after a trigger spans its on-time or ``dead``,
+        whichever is longer, clipped to ``[after, after_max]`` (s).
     fraction : the first trigger whose onset SNR is at least this fraction of the largest
         onset SNR among the triggers is the first P.
+    dead : the detector's minimum separation between trigger starts (s); 0 if none.
 
     Returns
     -------
@@ -57,7 +60,8 @@ def first_arrival(
         return None
     onsets = []
     for on, off in triggers:
-        win = float(np.clip((off - on) / fs, after, max(after, after_max)))
+        span = max((off - on) / fs, dead)
+        win = float(np.clip(span, after, max(after, after_max)))
         onsets.append(refine_onset(data, fs, int(on), before=before, after=win))
     snr = np.array([o.snr for o in onsets], dtype=np.float64)
     snr = np.where(np.isfinite(snr), snr, np.finfo(float).max)

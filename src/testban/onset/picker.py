@@ -1,6 +1,6 @@
 """P and S onset refinement around a detector trigger (issue 3, station processing).
 
-P (:func:`refine_onset`) — two stages, both Maeda (1985) AIC on the samples:
+P (:func:`refine_onset`) — band choice, then AIC stages (Maeda 1985, on the samples):
 
 1. *Band choice.* The raw window is filtered in a bank of overlapping band-passes
    (:func:`band_bank`); the band where the largest short-term RMS around the trigger
@@ -9,10 +9,23 @@ P (:func:`refine_onset`) — two stages, both Maeda (1985) AIC on the samples:
 2. *Coarse AIC* on that band over a long window (noise before ``trigger - before`` up
    to ``trigger + after`` plus a margin); the minimum is searched only inside
    ``[trigger - before, trigger + after]``.
-3. *Fine AIC* on a short window around the coarse pick in a wider band (same low corner,
+3. *Look-back* (:func:`_earlier_onset`): the coarse AIC finds the *largest* variance
+   change, which on a weak, emergent P followed closely by S (or by a stronger P phase)
+   is the later phase. In every band of the bank, AIC again on the data up to the coarse
+   pick only; an earlier split counts when the segment between it and the pick stands
+   above the noise before it both statistically (F test, ``2 B T`` degrees of freedom
+   per segment of ``T`` s in a band ``B`` Hz wide) and by at least
+   :data:`_WEAK_RATIO` in RMS (real noise is not stationary), and more than any stretch
+   of the noise of the same length does. The earliest such split over the bands
+   becomes the pick, and the step is repeated. Bands reaching above
+   :data:`_LOOKBACK_FMAX` ``fs`` are left out: digitiser FIR filters ring ahead of an
+   impulsive onset there.
+4. *Fine AIC* on a short window around the coarse pick in a wider band (same low corner,
    high corner raised towards Nyquist): a broader band gives a sharper first motion
    (Zhang, Thurber & Rowe 2003 pick AIC on the band that shows the onset best; Sleeman &
    van Eck 1999 pick AR-AIC near the coarse pick).
+
+   The fine window ends at the stronger later onset when the look-back moved the pick.
 
 Filters are causal, so nothing leaks ahead of the first motion; a small fixed part of a
 period of delay remains, which is what an analyst sees on a filtered trace too.
@@ -30,7 +43,10 @@ S (:func:`pick_s`) — AIC on the horizontal components (sum of the AIC curves o
 each a variance change from P coda to S), searched from just after P to ``max_delay``;
 the AIC window ends at the largest horizontal energy after P, and only splits where the
 energy after exceeds the energy before count (S is an energy rise; the end of the P pulse
-or a decaying coda is a variance change too). Without horizontals (all-zero N and E) the
+or a decaying coda is a variance change too). The horizontal energy whose maximum ends
+the window is weighted by its share of the total (horizontal plus vertical) energy: S is
+polarised horizontally, a steep P mostly vertically, so a P pulse that is also large on
+the horizontals is not taken for the S maximum. Without horizontals (all-zero N and E) the
 vertical is used, and the energy maximum is looked for only after the P pulse has decayed
 to half its peak (on the vertical the P pulse is often larger than S).
 """
@@ -40,6 +56,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+from scipy.stats import f as f_dist
 
 from testban.onset.cf import aic_maeda, akaike_weights, bandpass
 
@@ -56,6 +73,21 @@ _FINE_WIN = 2.0
 #: longest P pulse (s) skipped on a vertical-only S search: the first motion of a local
 #: or regional P (dominant 1–15 Hz) lasts a few cycles, well under a second
 _P_PULSE = 1.0
+#: noise reference before a look-back split (s)
+_NOISE_REF = 5.0
+#: shortest weak first arrival tested by the look-back (s)
+_MIN_WEAK = 0.1
+#: false-alarm probability of the look-back's F test
+_ALPHA = 1e-5
+#: least amplitude ratio (RMS) of a weak first arrival over the noise before it: seismic
+#: noise is not stationary, and stretches of it 1.5–2 times louder than the rest are common
+_WEAK_RATIO = 2.5
+#: highest band corner (fraction of ``fs``) used by the look-back: digitiser FIR
+#: anti-alias filters are linear-phase and ring *ahead* of an impulsive onset near their
+#: corner (about 0.4 ``fs``; Scherbaum & Bouin 1997), which would pass for a weak first P
+_LOOKBACK_FMAX = 0.3
+#: most look-back steps (each may reveal a still earlier, weaker arrival)
+_LOOKBACK = 3
 
 
 @dataclass(frozen=True, slots=True)
@@ -110,13 +142,17 @@ def _best_band(
     bands: list[tuple[float, float]],
     pad: int,
     sta: float,
+    traces: dict[tuple[float, float], np.ndarray] | None = None,
 ) -> tuple[tuple[float, float], np.ndarray, float]:
     """The band whose peak short-term RMS in ``[i_sig0, i_sig1)`` over the noise RMS in
-    ``[pad, i_noise_end)`` is largest; returns the band, its filtered trace and the ratio."""
+    ``[pad, i_noise_end)`` is largest; returns the band, its filtered trace and the ratio.
+    ``traces``, when given, receives every band's filtered trace."""
     nsta = max(2, int(round(sta * fs)))
     best: tuple[float, tuple[float, float], np.ndarray] | None = None
     for fl, fh in bands:
         y = bandpass(seg, fs, fl, fh)
+        if traces is not None:
+            traces[(fl, fh)] = y
         noise = _rms(y[pad:i_noise_end])
         sig = y[i_sig0:i_sig1]
         if noise <= 0 or sig.size < nsta:
@@ -128,6 +164,59 @@ def _best_band(
         fl, fh = bands[len(bands) // 2]
         return (fl, fh), bandpass(seg, fs, fl, fh), 0.0
     return best[1], best[2], best[0]
+
+
+def _earlier_onset(
+    traces: dict[tuple[float, float], np.ndarray],
+    fs: float,
+    k0: int,
+    lo: int,
+    pad: int,
+    alpha: float,
+    gap: int = 0,
+) -> tuple[int, tuple[float, float]] | None:
+    """The earliest significant onset before ``k0`` over all bands, or ``None``.
+
+    In every band, Maeda's AIC of ``y[pad:k0]`` (noise, then possibly a weak first
+    arrival that the stronger phase at ``k0`` hid from the coarse AIC) splits at ``k'``
+    in ``[lo, k0 - gap)``; it is significant when the variance of ``y[k':k0 - gap]`` over the
+    noise variance before ``k'`` exceeds the F quantile ``1 - alpha`` with ``2 B T``
+    degrees of freedom each (a band ``B`` Hz wide holds ``2 B`` independent samples a
+    second). The earliest significant split over the bands is returned with its band.
+    Splits closer to ``k0`` than ``gap`` samples are left to the fine stage, and the
+    weak segment is tested only up to ``k0 - gap``.
+    """
+    nnoise = int(round(_NOISE_REF * fs))
+    mmin = max(3, int(round(_MIN_WEAK * fs)))
+    best: tuple[int, tuple[float, float]] | None = None
+    for band, y in traces.items():
+        if band[1] > _LOOKBACK_FMAX * fs:
+            continue
+        hi = k0 - gap - mmin
+        if hi <= lo or lo - pad < mmin:
+            continue
+        k, _ = _aic_pick(y[pad:k0], lo - pad, hi - pad)
+        k += pad
+        sig = y[k : k0 - gap]  # clear of the strong onset, which ``k0`` may pick late
+        noi = y[max(pad, k - nnoise) : k]
+        if sig.size < mmin or noi.size < mmin:
+            continue
+        vs, vn = float(np.var(sig)), float(np.var(noi))
+        if vn <= 0:
+            continue
+        bw = 2.0 * (band[1] - band[0])
+        d1, d2 = max(1.0, bw * sig.size / fs), max(1.0, bw * noi.size / fs)
+        thr = max(_WEAK_RATIO**2, f_dist.isf(alpha, d1, d2))
+        if noi.size > sig.size:
+            # the noise's own variability at this length: no stretch of the noise as long
+            # as the weak segment may stand out as much
+            c = np.concatenate(([0.0], np.cumsum(noi * noi)))
+            wv = (c[sig.size :] - c[: -sig.size]) / sig.size
+            thr = max(thr, float(wv.max()) / float(np.mean(noi * noi)))
+        ok = vs / vn > thr
+        if ok and (best is None or k < best[0]):
+            best = (k, band)
+    return best
 
 
 def _aic_pick(y: np.ndarray, lo: int, hi: int) -> tuple[int, np.ndarray]:
@@ -201,22 +290,37 @@ def refine_onset(
     if bands is None:
         bands = band_bank(fs)
     send = min(seg.size, hi + int(round(_BAND_END * fs)))
-    (fl, fh), y, _ = _best_band(seg, fs, lo, lo, send, bands, pad, sta=_BAND_STA)
+    traces: dict[tuple[float, float], np.ndarray] = {}
+    (fl, fh), y, _ = _best_band(seg, fs, lo, lo, send, bands, pad, sta=_BAND_STA, traces=traces)
 
     # coarse: AIC of the chosen band over [pad, end], minimum inside [lo, hi]
     k0, _ = _aic_pick(y[pad:], lo - pad, hi - pad)
     k0 += pad
+    kstrong, kfirst, ysnr = seg.size, k0, y
+    period = fs / np.sqrt(fl * fh)
+    reach = int(round(max(0.1, 0.5 / fh) * fs))  # the fine stage's own search radius
+    for _ in range(_LOOKBACK):
+        ear = _earlier_onset(traces, fs, k0, lo, pad, _ALPHA, gap=reach)
+        if ear is None:
+            break
+        kstrong = k0
+        k0, (fl, fh) = ear
+        y = traces[(fl, fh)]
 
     # fine: wider band, short window around the coarse pick
     fh2 = min(0.45 * fs, _FINE_FACTOR * fh)
     y2 = bandpass(seg, fs, fl, fh2)
     w = int(round(max(0.5, _FINE_WIN / fl) * fs))
-    f0, f1 = max(pad, k0 - w), min(seg.size, k0 + w)
+    f0, f1 = max(pad, k0 - w), min(seg.size, k0 + w, kstrong)
     wsearch = int(round(max(0.1, 0.5 / fh) * fs))
     k1, aic = _aic_pick(y2[f0:f1], k0 - f0 - wsearch, k0 - f0 + wsearch)
     idx = s0 + f0 + k1 - 0.5 + _subsample(aic, k1)
 
-    snr = _snr(y, f0 + k1, fs, snr_window)
+    # a look-back by less than a period of the best band is the same arrival seen with
+    # less filter delay: its SNR is the best band's; further back, the weak arrival's own
+    if kfirst - k0 > period:
+        ysnr = y
+    snr = _snr(ysnr, f0 + k1, fs, snr_window)
     deltim = _deltim(aic, fs, fl, fh, fh2, snr)
     return Onset(float(idx), deltim, float(snr), fl, fh)
 
@@ -311,6 +415,14 @@ def pick_s(
     h2 = sum(y * y for y in ys)
     nsm = max(1, int(round(smooth * fs)))
     env = np.convolve(h2, np.ones(nsm) / nsm, mode="same")
+    if horiz:
+        # S is polarised horizontally, P (steep incidence) mostly vertically: weight the
+        # horizontal energy by its share of the total so that a P pulse that is large on
+        # the horizontals too does not pass for the S energy maximum
+        yz = bandpass(np.asarray(z[s0:s1], float) - np.mean(z[s0:s1]), fs, fl, fh)
+        envz = np.convolve(yz * yz, np.ones(nsm) / nsm, mode="same")
+        tot = env + envz
+        env = env * np.divide(env, tot, out=np.zeros_like(env), where=tot > 0)
     # on the vertical alone the P pulse itself is often the largest arrival: look for the
     # S energy maximum only after the P pulse has decayed
     kfrom = lo if horiz else _after_pulse(env, lo, hi, int(round(_P_PULSE * fs)))
