@@ -580,7 +580,7 @@ def demo(
         f"coverage {s.well_ellipse_coverage:.0%}."
     )
     console.print(
-        f"Automatic bulletin (associator on all {s.n_arrivals} detections): {s.auto_events} "
+        f"Automatic bulletin (`testban run`, hour by hour): {s.auto_events} "
         f"events; recall {s.auto_recall:.0%} of the true mb ≥ 3.5 events, precision "
         f"{s.auto_precision:.0%}, association F1 {s.auto_assoc_f1:.2f}, median epicentre error "
         f"{s.auto_median_km:.0f} km; the explosion {'is' if s.explosion_found else 'is NOT'} in it."
@@ -595,11 +595,12 @@ def demo(
     console.print(
         "                (ground truth), site/sitechan/affiliation.csv, waveforms/*.mseed"
     )
-    console.print(
-        "  detect/       testban's detections on those waveforms (arrival.csv, amplitude.csv)"
-    )
     console.print("  bulletin/     events located from the true associations (CSS3.0 CSV, IMS1.0)")
-    console.print("  automatic/    the automatic bulletin: origin, origerr, assoc (CSS3.0, IMS1.0)")
+    console.print(
+        "  automatic/    the automatic bulletin of `testban run`: origin, origerr, assoc, netmag,"
+    )
+    console.print("                stamag (CSS3.0 CSV) and bulletin.ims (IMS1.0)")
+    console.print("  run-report.txt what each hour read, detected and formed, and every problem")
     console.print(
         f"  testban.sqlite the stored automatic bulletin; see it with `testban serve {s.store}`"
     )

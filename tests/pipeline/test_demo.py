@@ -11,7 +11,7 @@ from testban.pipeline import run_demo
 def test_demo_two_hours(tmp_path: Path):
     s = run_demo(tmp_path, seed=3, hours=2.0)
     for name in (
-        "simulation/arrival.csv", "detect/arrival.csv", "bulletin/origin.csv",
+        "simulation/arrival.csv", "run-report.txt", "bulletin/origin.csv",
         "bulletin/bulletin.ims", "automatic/origin.csv", "automatic/bulletin.ims",
     ):  # fmt: skip
         assert (tmp_path / name).is_file(), name

@@ -16,18 +16,19 @@ from pathlib import Path
 
 import numpy as np
 
-from testban.associate import associate
 from testban.bulletin import write_bulletin
 from testban.compare import compare_records
-from testban.detect import detect_paths
-from testban.io.css30 import read_csv, read_tables, write_tables
+from testban.detect.pipeline import AUTH
+from testban.io.css30 import read_tables, write_tables
 from testban.io.problems import ReadProblem
 from testban.locate import locate_bulletin
 from testban.magnitude import magnitudes_for_tables, with_magnitudes
 from testban.network import read_network
-from testban.records import Event, Origin, rounded
+from testban.pipeline.run import RunReport, run_pipeline, sources_from_paths
+from testban.records import Origin, rounded
 from testban.simulate import TEST_SITES, ims_like_network, simulate_day, write_simulation
-from testban.store import insert_tables, open_store
+from testban.store import insert_tables, load_bulletin, open_store, read_rows
+from testban.store.schema import TABLES_SQL
 from testban.traveltime import distance_azimuth
 
 KM_PER_DEG = 111.195
@@ -64,6 +65,7 @@ class DemoSummary:
     explosion_error_km: float = float("nan")
     explosion_mb: float = float("nan")
     store: Path | None = None
+    run_report: RunReport | None = None
     written: list[Path] = field(default_factory=list)
     problems: list[ReadProblem] = field(default_factory=list)
 
@@ -103,13 +105,6 @@ def run_demo(
     stations, problems = read_network(out / "simulation")
     summary.problems += problems
 
-    say("station processing: detecting on the simulated waveforms")
-    written, problems = detect_paths(out / "simulation" / "waveforms", stations, out / "detect")
-    summary.written += written
-    summary.problems += problems
-    detections = read_csv(out / "detect" / "arrival.csv")
-    _score_detections(summary, detections, day)
-
     say("network processing: locating and sizing the events")
     located = locate_bulletin(day.arrivals, day.assocs, stations)
     summary.problems += located.problems
@@ -142,16 +137,37 @@ def run_demo(
     }  # fmt: skip
     summary.written.append(write_bulletin(bulletin, out / "bulletin" / "bulletin.ims", "ims1.0"))
 
-    say("network processing: associating the detections into an automatic bulletin")
-    auto = associate(day.arrivals, stations)
-    summary.problems += list(auto.problems)
-    auto_origins = [o if o.evid > 0 else dataclasses.replace(o, evid=o.orid) for o in auto.origins]
-    auto_tables = {"origin": auto_origins, "origerr": auto.origerrs, "assoc": auto.assocs}
-    summary.written += write_tables(
-        {t: [rounded(r) for r in rows] for t, rows in auto_tables.items()}, out / "automatic"
-    )
+    say("testban run: detect, associate, locate, size and store, hour by hour")
+    summary.store = out / "testban.sqlite"
+    summary.store.unlink(missing_ok=True)  # the demo's store holds one run: start afresh
+    # Waveforms exist for a few stations; the others' detections come from the simulator,
+    # as arrival messages from elsewhere would.
+    external = [a for a in day.arrivals if a.sta not in summary.waveform_stations]
+    sites = read_tables(out / "simulation", ["site"]).get("site", [])
+    with open_store(summary.store) as store:
+        with store.session() as session:
+            insert_tables(session, {"site": sites})
+        report = run_pipeline(
+            sources_from_paths([out / "simulation" / "waveforms"]), stations, store,
+            start=start, end=start + hours * 3600.0, external=external,
+        )  # fmt: skip
+        with store.session() as session:
+            stored = load_bulletin(session)
+            ta = TABLES_SQL["arrival"]
+            detections = read_rows(session, "arrival", ta.c.auth == AUTH)
+            stored["arrival"] = read_rows(session, "arrival")
+    summary.run_report = report
+    summary.problems += [p for w in report.windows for p in w.problems] + report.problems
+    (out / "run-report.txt").write_text(report.text(), encoding="utf-8")
+    summary.written.append(out / "run-report.txt")
+    _score_detections(summary, detections, day)
+    auto_origins, auto_assocs = stored.get("origin", []), stored.get("assoc", [])
+    auto_tables = {t: stored.get(t, []) for t in ("origin", "origerr", "assoc", "netmag", "stamag")}
+    summary.written += write_tables(auto_tables, out / "automatic")
+    # The store gave the detections its own arids: score with the simulator's.
+    auto_assocs = _simulator_arids(auto_assocs, stored["arrival"], day.arrivals)
     scored = compare_records(
-        auto_origins, auto.assocs, day.origins, day.assocs, max_km=100.0, max_dt=20.0,
+        auto_origins, auto_assocs, day.origins, day.assocs, max_km=100.0, max_dt=20.0,
         reference_filter=lambda o, _assocs: o.mb >= 3.5,
     )  # fmt: skip
     summary.auto_events = len(auto_origins)
@@ -163,17 +179,7 @@ def run_demo(
         abs(o.time - ex.time) < 20.0 and abs(o.lat - ex.lat) < 2.0 and abs(o.lon - ex.lon) < 2.0
         for o in auto_origins
     )
-    auto_bulletin = {**auto_tables, "arrival": day.arrivals}
-    summary.written.append(
-        write_bulletin(auto_bulletin, out / "automatic" / "bulletin.ims", "ims1.0")
-    )
-
-    say("storing the automatic bulletin")
-    summary.store = out / "testban.sqlite"
-    summary.store.unlink(missing_ok=True)  # the demo's store holds one run: start afresh
-    sites = read_tables(out / "simulation", ["site"]).get("site", [])
-    with open_store(summary.store) as store, store.session() as session:
-        insert_tables(session, {**auto_bulletin, "event": _events(auto_origins), "site": sites})
+    summary.written.append(write_bulletin(stored, out / "automatic" / "bulletin.ims", "ims1.0"))
     summary.written = list(dict.fromkeys(summary.written))
     return summary
 
@@ -188,9 +194,24 @@ def reb_like(origins: list[Origin], assocs: list, primary: set[str], minimum: in
     return [o for o in origins if len(stations.get(o.orid, ())) >= minimum]
 
 
-def _events(origins: list[Origin]) -> list[Event]:
-    """One CSS3.0 ``event`` per located origin (its preferred origin)."""
-    return [Event(evid=o.evid, prefor=o.orid, auth=o.auth) for o in origins]
+def _simulator_arids(assocs: list, stored: list, simulated: list, tol: float = 3.0) -> list:
+    """``assocs`` with each stored arid replaced by the simulator's arid of that detection:
+    the same row for the simulator's detections, the nearest simulated arrival at the
+    station within ``tol`` s for testban's own (else a negative arid, matching nothing)."""
+    by_sta: dict[str, tuple[np.ndarray, np.ndarray]] = {}
+    for sta in {a.sta for a in simulated}:
+        rows = sorted((a.time, a.arid) for a in simulated if a.sta == sta)
+        by_sta[sta] = (np.array([r[0] for r in rows]), np.array([r[1] for r in rows]))
+    exact = {(a.sta, round(a.time, 3), a.iphase): a.arid for a in simulated}
+    mapping = {}
+    for a in stored:
+        arid = exact.get((a.sta, round(a.time, 3), a.iphase))
+        if arid is None and a.sta in by_sta:
+            times, arids = by_sta[a.sta]
+            i = int(np.argmin(np.abs(times - a.time))) if times.size else -1
+            arid = int(arids[i]) if i >= 0 and abs(times[i] - a.time) <= tol else None
+        mapping[a.arid] = arid if arid is not None else -a.arid
+    return [dataclasses.replace(x, arid=mapping.get(x.arid, -x.arid)) for x in assocs]
 
 
 def _score_detections(summary: DemoSummary, detections: list, day) -> None:
