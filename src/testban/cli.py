@@ -228,7 +228,7 @@ def _read_external(path: Path | None) -> tuple[list, list]:
     if path.is_dir():
         tables = read_tables(path, ["arrival", "amplitude"])
         return tables.get("arrival", []), tables.get("amplitude", [])
-    return read_csv(path), []
+    return read_csv(path, table="arrival"), []
 
 
 @app.command()

@@ -145,3 +145,30 @@ def test_associate_and_compare_on_a_simulated_hour(tmp_path: Path):
     found = read_csv(auto / "origin.csv")
     # The declared mb 5.0 explosion is seen at dozens of stations: it must be found.
     assert any(abs(o.time - truth.time) < 10 and abs(o.lat - truth.lat) < 1 for o in found)
+
+
+def test_run_command_stores_windows_and_writes_a_report(tmp_path: Path):
+    from testban.io.css30 import write_csv
+    from testban.simulate import ims_like_network, simulate_day, write_simulation
+    from testban.store import open_store, runs
+
+    net = ims_like_network(0)
+    code = next(s.code for s in net if not s.is_array and not s.primary)
+    day = simulate_day(1704067200.0, seed=1, network=net, waveforms_for=[code], duration=3600.0)
+    write_simulation(day, tmp_path / "sim")
+    others = [a for a in day.arrivals if a.sta != code]
+    write_csv(others, tmp_path / "others.csv", table="arrival")
+    store, report = tmp_path / "run.sqlite", tmp_path / "report.txt"
+    args = ["run", str(tmp_path / "sim" / "waveforms"), "--stations", str(tmp_path / "sim"),
+            "--arrivals", str(tmp_path / "others.csv"), "--store", str(store),
+            "--start", "2024-01-01T00:00", "--end", "2024-01-01T01:00", "--window", "1800",
+            "--report", str(report)]  # fmt: skip
+    result = runner.invoke(app, args)
+    assert result.exit_code == 0, result.output
+    text = report.read_text()
+    assert "windows: 2" in text and f"stations: 1 ({code})" in text
+    with open_store(store) as db, db.session() as s:
+        states = sorted((r.label, r.status) for r in runs(s))
+    assert ("testban:detect", "done") in states and len(states) == 4
+    again = runner.invoke(app, args)  # resumes: the done windows are skipped
+    assert again.exit_code == 0 and "1 skipped" in report.read_text()

@@ -15,7 +15,7 @@ from testban.network import read_network
 from testban.pipeline import run as run_module
 from testban.pipeline.run import RunConfig, run_pipeline, sources_from_paths
 from testban.simulate import TEST_SITES, ims_like_network, simulate_day, write_simulation
-from testban.store import open_store, runs
+from testban.store import Store, open_store, runs
 from testban.store.schema import TABLES_SQL
 
 START = 1704067200.0  # 2024-01-01
@@ -47,16 +47,23 @@ def _run(scenario, db: Path, **kwargs):
     out, stations, external, _ = scenario
     cfg = kwargs.pop("config", RunConfig(window=WINDOW))
     paths = kwargs.pop("paths", [out / "waveforms"])
-    with open_store(db) as store:
+    if isinstance(db, Store):
         return run_pipeline(
-            sources_from_paths(paths), stations, store, start=SPAN[0], end=SPAN[1],
+            sources_from_paths(paths), stations, db, start=SPAN[0], end=SPAN[1],
             config=cfg, external=external, **kwargs,
         )  # fmt: skip
+    with open_store(db) as store:
+        return _run(scenario, store, config=cfg, paths=paths, **kwargs)
 
 
-def _dump(db: Path) -> dict[str, list[tuple]]:
-    with open_store(db) as store, store.session() as s:
-        return {n: sorted(map(tuple, s.execute(sa.select(t)).all())) for n, t in TABLES_SQL.items()}
+def _dump(db: Path | Store) -> dict[str, list[tuple]]:
+    if isinstance(db, Store):
+        with db.session() as s:
+            return {
+                n: sorted(map(tuple, s.execute(sa.select(t)).all())) for n, t in TABLES_SQL.items()
+            }
+    with open_store(db) as store:
+        return _dump(store)
 
 
 @pytest.fixture(scope="module")
@@ -181,3 +188,20 @@ def test_dask_two_workers_give_the_serial_bulletin(scenario, first_run, tmp_path
     serial, parallel = _dump(db0), _dump(db)
     for name in ("arrival", "amplitude", "origin", "assoc", "origerr", "netmag", "stamag"):
         assert parallel[name] == serial[name], name
+
+
+@pytest.mark.slow
+def test_postgresql_store_gets_the_same_bulletin(scenario, first_run):
+    from tests.store.conftest import _postgres
+
+    db0, _ = first_run
+    gen = _postgres()
+    store = next(gen)
+    try:
+        _run(scenario, store)
+        _run(scenario, store, config=RunConfig(window=WINDOW, redo=True))
+        on_pg, on_sqlite = _dump(store), _dump(db0)
+        for name in ("arrival", "amplitude", "origin", "assoc", "origerr", "netmag", "event"):
+            assert on_pg[name] == on_sqlite[name], name
+    finally:
+        gen.close()

@@ -219,3 +219,34 @@ def test_stored_bulletin_exports_like_the_original(store: Store, tmp_path):
     assert orid == 1003 and len(back["arrival"]) == len(arids) == 6
     assert format_ims10(back) == format_ims10(subset)
     assert write_bulletin(back, tmp_path / "one.xml", "quakeml").exists()
+
+
+def test_replace_arrivals_keeps_ids_of_unchanged_detections(store: Store):
+    from testban.records.css30 import Amplitude, Arrival, Assoc
+    from testban.store import replace_arrivals
+
+    t0, t1 = 1000.0, 2000.0
+
+    def det(arid: int, sta: str, t: float) -> Arrival:
+        return Arrival(sta=sta, time=t, arid=arid, chan="BHZ", iphase="P", auth="testban")
+
+    first = [det(1, "AAA", 1100.0), det(2, "BBB", 1200.0), det(3, "CCC", 1300.0)]
+    amps = [Amplitude(ampid=7, arid=2, chan="BHZ", amp=3.5, amptype="A5/2", auth="testban")]
+    with store.session() as s:
+        arr, amp, _ = replace_arrivals(s, t0, t1, first, amps, auths=["testban"])
+        ids = {a.sta: a.arid for a in arr}
+        assert amp[0].arid == ids["BBB"]
+        # An event (another window's) uses CCC; CCC then disappears from the detections.
+        insert_tables(s, {"assoc": [Assoc(arid=ids["CCC"], orid=5, sta="CCC", phase="P")]})
+        second = [det(9, "BBB", 1200.0), det(8, "AAA", 1100.0), det(4, "DDD", 1400.0)]
+        amps2 = [Amplitude(ampid=1, arid=9, chan="BHZ", amp=3.5, amptype="A5/2", auth="testban")]
+        arr2, amp2, done = replace_arrivals(s, t0, t1, second, amps2, auths=["testban"])
+        ids2 = {a.sta: a.arid for a in arr2}
+        assert ids2["AAA"] == ids["AAA"] and ids2["BBB"] == ids["BBB"]
+        assert ids2["DDD"] not in ids.values()
+        assert amp2[0].ampid == amp[0].ampid and amp2[0].arid == ids["BBB"]
+        assert done.deleted["assoc"] == 1 and count_rows(s, "assoc") == 0
+        assert count_rows(s, "arrival") == 3 and count_rows(s, "amplitude") == 1
+        with pytest.raises(StoreError, match="not in window"):
+            replace_arrivals(s, t0, t1, [det(1, "EEE", 2500.0)], auths=["testban"])
+        assert count_rows(s, "arrival") == 3
