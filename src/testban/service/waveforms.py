@@ -199,7 +199,7 @@ def _read(view: TraceView, rows: list[Wfdisc], t0: float, t1: float) -> list[str
     st = Stream()
     for r in rows:
         path = _path(r)
-        view.files.append(str(path))
+        view.files.append(path.name)  # the public page names files, not server paths
         got, probs = read_file(path, starttime=UTCDateTime(t0), endtime=UTCDateTime(t1))
         sta, chan = r.sta.upper(), r.chan.upper()
         mine = [tr for tr in got if tr.stats.station.upper() == sta]
@@ -208,7 +208,7 @@ def _read(view: TraceView, rows: list[Wfdisc], t0: float, t1: float) -> list[str
         if not picked:
             why = "; ".join(p.message for p in probs if p.severity == "error")
             why = why or f"no {r.sta} {r.chan} samples in the window"
-            problems.append(f"{view.sta}: {path}: {why}")
+            problems.append(f"{view.sta}: {path.name}: {why}")
             continue
         first = picked[0].id
         st.extend([tr for tr in picked if tr.id == first])
