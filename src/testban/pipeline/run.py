@@ -12,11 +12,14 @@ over different spans meet the same windows). For each window ``[ws, we)``:
    unchanged detections are kept).
 2. **Network processing**, one task per window, once detections reach ``we`` + the
    longest travel time: the events with origin times in the window are formed from the
-   stored detections not taken by earlier windows' events
-   (:func:`testban.associate.associate_window`: association, location, event definition
-   criteria), sized (mb, mb_mle, ML, Ms, mb(Lg)) and stored, replacing the window's
-   earlier automatic events in one transaction that also marks the window done
-   (:func:`testban.store.replace_window`).
+   stored detections (:meth:`testban.associate.Associator.run_window`: association,
+   location, event definition criteria), sized (mb, ML, Ms, mb(Lg)) and stored, replacing
+   the window's earlier automatic events in one transaction that also marks the window
+   done (:func:`testban.store.replace_window`). A window is first associated as if no
+   earlier event had taken any detection (so windows can run in parallel); if one of its
+   events uses a detection that an event of an earlier window took (about one window in
+   ten on a simulated IMS day), it is associated again without those detections. The
+   rule is the same with or without workers, so the bulletin is too.
 
 Every window attempt is a row of the store's ``run`` table (counts and report), so a run
 resumes where it stopped, and a window is redone only when asked (``redo``), when it
@@ -168,6 +171,7 @@ class WindowReport:
     detections: int = 0
     external: int = 0
     events: int = 0
+    reassociated: bool = False  # associated again without earlier events' detections
     problems: list[ReadProblem] = field(default_factory=list)
     error: str = ""
 
@@ -177,7 +181,8 @@ class WindowReport:
         return (
             f"{t0}  {self.status:8s} stations {self.groups:3d}  files {self.files:4d}  "
             f"detections {self.detections:5d} (+{self.external} external)  "
-            f"events {self.events:3d}  problems {len(self.problems)}{extra}"
+            f"events {self.events:3d}{'*' if self.reassociated else ' '} "
+            f"problems {len(self.problems)}{extra}"
         )
 
 
@@ -206,6 +211,7 @@ class RunReport:
             "detections": sum(x.detections for x in w),
             "external": sum(x.external for x in w),
             "events": sum(x.events for x in w),
+            "reassociated": sum(x.reassociated for x in w),
             "problems": len(self.problems) + sum(len(x.problems) for x in w),
         }
 
@@ -219,7 +225,9 @@ class RunReport:
             f"windows: {t['windows']} ({t['done']} done, {t['partial']} partial, "
             f"{t['skipped']} skipped as already done, {t['failed']} failed)",
             f"read: {t['files']} file reads; detections: {t['detections']} "
-            f"(+{t['external']} external); events formed: {t['events']}",
+            f"(+{t['external']} external); events formed: {t['events']} "
+            f"(* = {t['reassociated']} windows associated again without the detections "
+            "earlier windows' events took)",
             f"time: {self.wall_s:.1f} s wall, {self.cpu_s:.1f} s CPU in this process; "
             f"problems: {t['problems']}",
             "",
@@ -540,29 +548,58 @@ def run_pipeline(
             if progress is not None:
                 progress("detect", j + 1, n)
 
-        prefetch = cfg.lookahead + (2 if client is not None else 0)
+        # With workers, detection and (speculative) association run ahead of the window
+        # being finished; here, one window at a time.
+        ahead = 2 * max(1, len(getattr(client, "nthreads", dict)())) if client is not None else 0
+        speculative: dict[int, tuple[Any, list[Arrival], list[Amplitude]]] = {}
+
+        def to_associate(j: int) -> bool:
+            ws, we = windows[j]
+            return reports[j].status != "failed" and (
+                cfg.redo or not window_done(session, ws, we, ass_label)
+            )
+
+        def speculate(j: int) -> None:
+            """Associate window ``j`` as if no earlier event had taken a detection."""
+            if j >= n or j in speculative or not to_associate(j):
+                return
+            ws, we = windows[j]
+            arrivals, amplitudes = _association_input(session, ws, we, cfg, auths)
+            fut = executor.submit(
+                form_events, arrivals, amplitudes, shared_net, ws, we, cfg.associate, (),
+                cfg.auth,
+            )  # fmt: skip
+            speculative[j] = (fut, arrivals, amplitudes)
+
         for k, (ws, we) in enumerate(windows):
-            for j in range(k, min(n, k + prefetch + 1)):
+            for j in range(k, min(n, k + cfg.lookahead + 2 * ahead + 1)):
                 submit(j)
-            for j in range(k, min(n, k + cfg.lookahead + 1)):
+            for j in range(k, min(n, k + cfg.lookahead + ahead + 1)):
                 collect(j)
+            for j in range(k, min(n - cfg.lookahead, k + ahead + 1)) if ahead else ():
+                speculate(j)  # its detections are all stored
             rep = reports[k]
             complete = k + cfg.lookahead < n and all(
                 reports[j].status != "failed" for j in range(k, k + cfg.lookahead + 1)
             )
-            if not cfg.redo and window_done(session, ws, we, ass_label):
+            if not to_associate(k):
                 if rep.status == "pending":
                     rep.status = "skipped"
                 continue
-            if rep.status == "failed":
-                continue
             run_id = start_run(session, ws, we, label=ass_label, auth=cfg.auth)
             try:
-                arrivals, amplitudes, used = _association_input(session, ws, we, cfg, auths)
-                bulletin = executor.submit(
-                    form_events, arrivals, amplitudes, shared_net, ws, we, cfg.associate, used,
-                    cfg.auth,
-                ).result()  # fmt: skip
+                speculate(k)
+                fut, arrivals, amplitudes = speculative.pop(k)
+                bulletin = fut.result()
+                used = _taken(session, ws, we, cfg, auths)
+                if used and set(used) & {a.arid for a in bulletin.assocs}:
+                    # An event of an earlier window took a detection this window's
+                    # events used (~1 window in 10): associate again without them.
+                    bulletin = executor.submit(
+                        form_events, arrivals, amplitudes, shared_net, ws, we, cfg.associate,
+                        used, cfg.auth,
+                    ).result()  # fmt: skip
+                    rep.reassociated = True
                 rep.problems += bulletin.problems
                 rep.events = len(bulletin.origins)
                 status = "done" if complete else "partial"
@@ -579,22 +616,34 @@ def run_pipeline(
     return report
 
 
+def _input_where(ws: float, we: float, cfg: RunConfig, auths: Sequence[str]) -> Any:
+    """The stored detections a window's association sees: station history before it,
+    and up to the longest travel time after it."""
+    ta = TABLES_SQL["arrival"]
+    reach = we + cfg.associate.max_travel_time + ASSOCIATION_PAD
+    return sa.and_(ta.c.auth.in_(auths), ta.c.time >= ws - cfg.history, ta.c.time < reach)
+
+
 def _association_input(
     session: Any, ws: float, we: float, cfg: RunConfig, auths: Sequence[str]
-) -> tuple[list[Arrival], list[Amplitude], list[int]]:
-    """Stored detections around a window, their amplitudes, and those already taken."""
+) -> tuple[list[Arrival], list[Amplitude]]:
+    """Stored detections around a window and their amplitudes."""
     ta, tm = TABLES_SQL["arrival"], TABLES_SQL["amplitude"]
-    to, tas = TABLES_SQL["origin"], TABLES_SQL["assoc"]
-    reach = we + cfg.associate.max_travel_time + ASSOCIATION_PAD
-    where = sa.and_(ta.c.auth.in_(auths), ta.c.time >= ws - cfg.history, ta.c.time < reach)
+    where = _input_where(ws, we, cfg, auths)
     arrivals = read_rows(session, "arrival", where, order_by=("time", "arid"))
-    arids = sa.select(ta.c.arid).where(where)
-    amplitudes = read_rows(session, "amplitude", tm.c.arid.in_(arids))
+    amplitudes = read_rows(session, "amplitude", tm.c.arid.in_(sa.select(ta.c.arid).where(where)))
+    return arrivals, amplitudes  # type: ignore[return-value]
+
+
+def _taken(session: Any, ws: float, we: float, cfg: RunConfig, auths: Sequence[str]) -> list[int]:
+    """Detections of a window's input already associated with events of earlier windows."""
+    ta, to, tas = TABLES_SQL["arrival"], TABLES_SQL["origin"], TABLES_SQL["assoc"]
+    arids = sa.select(ta.c.arid).where(_input_where(ws, we, cfg, auths))
     earlier = sa.select(to.c.orid).where(to.c.auth == cfg.auth, to.c.time < ws)
     used = session.scalars(
         sa.select(tas.c.arid).where(tas.c.orid.in_(earlier), tas.c.arid.in_(arids))
     ).all()
-    return arrivals, amplitudes, sorted(set(used))  # type: ignore[return-value]
+    return sorted(set(used))
 
 
 def _store_events(
