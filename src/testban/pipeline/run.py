@@ -497,7 +497,7 @@ def run_pipeline(
     n = len(windows)
 
     with store.session() as session:
-        _store_wfdiscs(session, wfdiscs)
+        report.problems += _store_wfdiscs(session, wfdiscs)
         detected = [False] * n  # detection stored (this run or before)
         pending: dict[int, list[Any]] = {}
 
@@ -731,17 +731,25 @@ def _origin_key(o: Origin) -> tuple:
     return (round(o.time, 3), round(o.lat, 4), round(o.lon, 4), round(o.depth, 1))
 
 
-def _store_wfdiscs(session: Any, rows: Sequence[Wfdisc]) -> None:
-    """Record the waveform files read (for the event pages); rows already there stay."""
+def _store_wfdiscs(session: Any, rows: Sequence[Wfdisc]) -> list[ReadProblem]:
+    """Record the waveform files read (for the event pages); rows already there stay.
+    A directory longer than CSS3.0's ``wfdisc.dir`` (64 characters) is reported instead."""
     tw = TABLES_SQL["wfdisc"]
     have = {
         (r.dir, r.dfile, r.sta, r.chan)
         for r in read_rows(session, "wfdisc", tw.c.dfile.in_(sorted({r.dfile for r in rows})))
     }
     new = [r for r in rows if (r.dir, r.dfile, r.sta, r.chan) not in have and len(r.dir) <= 64]
+    long_dirs = sorted({r.dir for r in rows if len(r.dir) > 64})
+    problems = [
+        ReadProblem(d, "directory longer than wfdisc.dir's 64 characters: its files are not "
+                    "listed in the store (no waveforms on the event pages)", severity="warning")
+        for d in long_dirs
+    ]  # fmt: skip
     if not new:
-        return
+        return problems
     ids = next_ids(session, "wfid", len(new))
     insert_tables(
         session, {"wfdisc": [dataclasses.replace(r, wfid=i) for r, i in zip(new, ids, strict=True)]}
     )
+    return problems
