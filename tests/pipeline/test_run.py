@@ -205,3 +205,37 @@ def test_postgresql_store_gets_the_same_bulletin(scenario, first_run):
             assert on_pg[name] == on_sqlite[name], name
     finally:
         gen.close()
+
+
+def test_one_station_failing_leaves_the_others_and_is_retried(
+    scenario, first_run, tmp_path, monkeypatch
+):
+    db0, _ = first_run
+
+    def per_station(db: Path) -> dict[str, int]:
+        out: dict[str, int] = {}
+        for r in _rows(db, "arrival"):
+            if r.auth == "testban":
+                out[r.sta] = out.get(r.sta, 0) + 1
+        return out
+
+    whole = per_station(db0)
+    bad = max(whole, key=whole.get)  # the station with most detections fails
+    real = run_module.detect_group
+
+    def flaky(sources, group, *args):
+        if group == bad:
+            raise RuntimeError("corrupt beam")
+        return real(sources, group, *args)
+
+    monkeypatch.setattr(run_module, "detect_group", flaky)
+    db = tmp_path / "flaky.sqlite"
+    cfg = RunConfig(window=WINDOW)
+    report = _run(scenario, db, config=cfg)
+    assert f"[{bad}]: detection failed: RuntimeError('corrupt beam')" in report.text()
+    assert per_station(db) == {s: c for s, c in whole.items() if s != bad}
+    with open_store(db) as store, store.session() as s:
+        assert {r.status for r in runs(s, label="testban:detect")} == {"partial"}
+    monkeypatch.setattr(run_module, "detect_group", real)
+    _run(scenario, db, config=cfg)  # partial detection windows are redone
+    assert per_station(db) == whole

@@ -36,6 +36,7 @@ import math
 import os
 import time as _time
 import traceback
+from bisect import bisect_left
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -477,7 +478,9 @@ def run_pipeline(
     groups, extent, wfdiscs, problems = survey(sources, network)
     report.problems += problems
     report.stations = list(groups)
-    ext_t = [a.time for a in external]
+    external = sorted(external, key=lambda a: a.time)
+    ext_times = [a.time for a in external]
+    ext_t = ext_times
     spans = [s for s in (extent, (min(ext_t), max(ext_t)) if ext_t else None) if s]
     if start is None or end is None:
         if not spans:
@@ -522,16 +525,25 @@ def run_pipeline(
             ws, we = windows[j]
             rep = reports[j]
             run_id = start_run(session, ws, we, label=det_label, auth=cfg.auth)
-            batches = []
-            try:
-                for fut in pending.pop(j):
+            batches, failed = [], []
+            for group, fut in zip(groups, pending.pop(j), strict=True):
+                try:
                     batches.append(fut.result())
-            except Exception as exc:
-                rep.status, rep.error = "failed", f"detection: {exc!r}"
-                finish_run(session, run_id, "failed", report=traceback.format_exc())
+                except Exception as exc:  # one station's failure must not stop the others
+                    failed.append(group)
+                    rep.problems.append(ReadProblem(
+                        f"window {UTCDateTime(ws)}", f"detection failed: {exc!r}",
+                        seed_id=group,
+                    ))  # fmt: skip
+            if groups and not batches:
+                rep.status, rep.error = (
+                    "failed",
+                    f"detection failed at every station ({failed[0]}…)",
+                )
+                finish_run(session, run_id, "failed", report="\n".join(map(str, rep.problems)))
                 detected[j] = True  # nothing stored; association goes on without it
                 return
-            ext = [a for a in external if ws <= a.time < we]
+            ext = external[bisect_left(ext_times, ws) : bisect_left(ext_times, we)]
             ext_ids = {a.arid for a in ext}
             ext_amps = [m for m in external_amplitudes if m.arid in ext_ids]
             arrivals, amplitudes = _number(batches, ext, ext_amps)
@@ -541,9 +553,10 @@ def run_pipeline(
             rep.external = len(ext)
             rep.problems += [p for b in batches for p in b.problems]
             counts = {"detections": rep.detections, "external": rep.external, "files": rep.files}
+            status = "partial" if failed else "done"  # partial: a later run retries it
             with _atomic(session):
                 replace_arrivals(session, ws, we, arrivals, amplitudes, auths=auths)
-                finish_run(session, run_id, "done", counts, "\n".join(map(str, rep.problems)))
+                finish_run(session, run_id, status, counts, "\n".join(map(str, rep.problems)))
             detected[j] = True
             if progress is not None:
                 progress("detect", j + 1, n)
