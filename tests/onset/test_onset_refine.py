@@ -139,3 +139,20 @@ def test_look_back_ignores_louder_noise_stretch() -> None:
     x[loud] *= 1.6
     on = refine_onset(x, FS, int((t0 + 0.2) * FS))
     assert abs(on.index / FS - t0) <= 0.05
+
+
+def test_s_not_picked_at_p_when_p_pick_is_early() -> None:
+    """3-C, P large on the horizontals too, P pick 0.25 s early: the search then starts
+    before the real P, whose rise out of the noise must not be taken for the S."""
+    rng = np.random.default_rng(21)
+    n = int(40.0 * FS)
+    t = np.arange(n) / FS
+    tp, ts = 15.0, 16.4
+    p = wavelet(t, tp, 8.0, decay=0.6)
+    s = wavelet(t, ts, 4.0, decay=1.5)
+    z = 30.0 * p + 3.0 * s + coloured_noise(rng, n, FS)
+    north = 30.0 * p + 30.0 * s + coloured_noise(rng, n, FS)
+    east = 20.0 * p - 25.0 * s + coloured_noise(rng, n, FS)
+    on = pick_s(z, north, east, FS, (tp - 0.25) * FS, max_delay=15.0)
+    assert on is not None
+    assert abs(on.index / FS - ts) <= 0.15

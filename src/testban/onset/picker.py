@@ -48,7 +48,13 @@ the window is weighted by its share of the total (horizontal plus vertical) ener
 polarised horizontally, a steep P mostly vertically, so a P pulse that is also large on
 the horizontals is not taken for the S maximum. Without horizontals (all-zero N and E) the
 vertical is used, and the energy maximum is looked for only after the P pulse has decayed
-to half its peak (on the vertical the P pulse is often larger than S).
+to half its peak (on the vertical the P pulse is often larger than S); the vertical is then
+band-passed below the P pulse's spectral centroid (S is lower-frequency than P: lower
+corner frequency and stronger attenuation, ``Q_S < Q_P``; above the P's centroid the
+vertical holds mostly P coda). Within ``min_delay`` of the first rise of the energy out of
+the pre-P noise, splits whose preceding stretch is still at that noise level are not S (S
+follows the P; on an early P pick that split is the P itself), and the S SNR is measured
+against what follows the P onset, not the pre-P noise.
 """
 
 from __future__ import annotations
@@ -73,6 +79,8 @@ _FINE_WIN = 2.0
 #: longest P pulse (s) skipped on a vertical-only S search: the first motion of a local
 #: or regional P (dominant 1–15 Hz) lasts a few cycles, well under a second
 _P_PULSE = 1.0
+#: filter settling (s) left out of the pre-P noise of the S search (1 Hz corner: a period)
+_SETTLE = 1.0
 #: noise reference before a look-back split (s)
 _NOISE_REF = 5.0
 #: shortest weak first arrival tested by the look-back (s)
@@ -239,9 +247,11 @@ def _subsample(aic: np.ndarray, k: int) -> float:
     return 0.0
 
 
-def _snr(y: np.ndarray, i: int, fs: float, window: float) -> float:
+def _snr(y: np.ndarray, i: int, fs: float, window: float, first: int = 0) -> float:
+    """RMS of ``y[i : i + window]`` over the RMS of up to ``2 window`` before ``i`` (from
+    ``first`` on at the earliest)."""
     nw = max(2, int(round(window * fs)))
-    noise = _rms(y[max(0, i - 2 * nw) : max(0, i - 1)])
+    noise = _rms(y[max(first, i - 2 * nw) : max(0, i - 1)])
     sig = _rms(y[i : i + nw])
     return sig / noise if noise > 0 else np.inf if sig > 0 else 0.0
 
@@ -350,6 +360,15 @@ def _after_pulse(env: np.ndarray, lo: int, hi: int, npulse: int) -> int:
     return kp + int(below[0]) if below.size else lo
 
 
+def _centroid(y: np.ndarray, fs: float) -> float:
+    """Spectral centroid (Hz) of ``y`` (Hann-tapered power spectrum); NaN if ``y`` is flat."""
+    if y.size < 4:
+        return np.nan
+    sp = np.abs(np.fft.rfft((y - y.mean()) * np.hanning(y.size))) ** 2
+    tot = float(sp.sum())
+    return float(np.sum(np.fft.rfftfreq(y.size, 1.0 / fs) * sp) / tot) if tot > 0 else np.nan
+
+
 def _rises(e: np.ndarray, lo: int, hi: int) -> np.ndarray:
     """For each split ``k`` in ``[lo, hi]`` of the energy ``e``: is the mean energy of
     ``e[k:]`` larger than that of ``e[:k]``?"""
@@ -386,7 +405,8 @@ def pick_s(
     min_delay : earliest S onset searched, seconds after P.
     band : band-pass applied to every component (Hz; clipped at 0.45 ``fs``).
     snr_window : signal/noise windows of the reported SNR (s).
-    min_snr : below this SNR (horizontal RMS after / before the S onset) no S is returned.
+    min_snr : below this SNR (horizontal RMS after / before the S onset, the latter from
+        ``min_delay`` after P on) no S is returned.
     smooth : length of the moving average of the horizontal energy whose maximum ends
         the AIC window (s).
 
@@ -407,8 +427,15 @@ def pick_s(
     hi = min(p + int(round(max_delay * fs)), s1 - 3) - s0
     if hi - lo < 3 or p < 0:
         return None
-    ys = [bandpass(np.asarray(c[s0:s1], float) - np.mean(c[s0:s1]), fs, fl, fh) for c in comps]
     a0 = p - s0
+    if not horiz:
+        # S is lower-frequency than P (lower corner frequency, Q_S < Q_P): on the vertical
+        # alone, look for it below the P pulse's spectral centroid, where less P coda is left
+        zp = bandpass(np.asarray(z[s0:s1], float) - np.mean(z[s0:s1]), fs, fl, fh)
+        fc = _centroid(zp[a0 : a0 + int(round(_P_PULSE * fs))], fs)
+        if np.isfinite(fc):
+            fh = float(np.clip(fc, 2.0 * fl, fh))
+    ys = [bandpass(np.asarray(c[s0:s1], float) - np.mean(c[s0:s1]), fs, fl, fh) for c in comps]
     # end the AIC window at the horizontal energy maximum (S is the largest arrival on the
     # horizontals of a local/regional record): past it the energy only decays, and a
     # decay is a variance change too
@@ -435,12 +462,28 @@ def pick_s(
     # S is an energy *rise*; a split where the energy falls (end of the P pulse, decaying
     # P coda) is a variance change too, but not an S onset
     search[~_rises(h2[a0:end], lo - a0, kmax - a0)] = np.inf
+    # S follows the P: the stretch ``min_delay`` before an S onset is P signal, not the
+    # noise before P. Until ``min_delay`` after the P energy has first risen above that
+    # noise (by :data:`_WEAK_RATIO` in RMS), a split whose preceding stretch starts at the
+    # noise level is the first arrival itself (the P, when the P pick is early), not an S.
+    # Later on the P coda may have decayed into the noise before a distant S
+    nq = max(2, int(round(min_delay * fs)))
+    nh = nq // 2
+    nset = int(round(_SETTLE * fs))  # filter settling at the start of the segment
+    if a0 - nh - nset >= nq:
+        thr = _WEAK_RATIO**2 * float(np.mean(h2[nset : a0 - nh]))
+        c = np.concatenate(([0.0], np.cumsum(h2)))
+        up = np.flatnonzero(c[a0 + nq : kmax + 1] - c[a0 : kmax + 1 - nq] >= nq * thr)
+        until = a0 + 2 * nq + int(up[0]) if up.size else kmax + 1
+        ks = np.arange(lo, kmax + 1) - nq
+        search[((c[ks + nh] - c[ks]) / nh < thr) & (ks + nq < until)] = np.inf
     if not np.isfinite(search).any():
         search = aic[lo - a0 : kmax - a0 + 1]
     k = lo - a0 + int(np.argmin(search))
     idx = s0 + a0 + k - 0.5 + _subsample(aic, k)
     h = np.sqrt(h2)
-    snr = _snr(h, a0 + k, fs, snr_window)
+    # against the P coda only: the pre-P noise and the P onset are not what S rises from
+    snr = _snr(h, a0 + k, fs, snr_window, first=lo)
     if not snr >= min_snr:
         return None
     deltim = _deltim(aic, fs, fl, fh, fh, snr)
