@@ -7,8 +7,12 @@ starting at a random offset (seed fixed), so the P onset lies 12–30 s into the
 nothing can know where.
 
 Trigger (honest, no use of the picks): testban's own detector run on the crop as one
-station — QC (:func:`~testban.detect.assess`/:func:`~testban.detect.clean`), the filter
-bank and recursive STA/LTA (:func:`~testban.detect.bank_sta_lta`) and its trigger logic
+station, on every live component (Z, and N/E where present; per band the largest STA/LTA
+ratio over the components, as over the beams of an array: a P that is weak on the
+vertical — a noisy or dead vertical sensor, strong near-surface conversion — still
+triggers on the horizontals; ``--trigger vertical`` runs it on Z alone) — QC
+(:func:`~testban.detect.assess`/:func:`~testban.detect.clean`), the filter bank and
+recursive STA/LTA (:func:`~testban.detect.bank_sta_lta`) and its trigger logic
 (:func:`~testban.detect.pick_triggers`) — with a local-network configuration
 (:data:`LOCAL`): these are 100 Hz records of local events, whose P carries its energy at
 5–15 Hz and lasts a second or two, so the bank reaches 16 Hz, the STA is 0.3 s and the
@@ -39,7 +43,7 @@ import json
 import os
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -92,22 +96,27 @@ LOCAL = DetectConfig(
 
 
 def detector_triggers(
-    z: np.ndarray, fs: float, config: DetectConfig = LOCAL
+    comps: Sequence[np.ndarray], fs: float, config: DetectConfig = LOCAL
 ) -> list[tuple[int, int]]:
-    """``(on, off)`` samples of testban's detector triggers on one vertical.
+    """``(on, off)`` samples of testban's detector triggers on one station.
 
-    QC mask and cleaning, filter bank + STA/LTA, per-band thresholds.
+    Every live component (all-zero ones, the missing horizontals, are left out) gets its
+    own QC mask and cleaning, filter bank and STA/LTA; per band the largest ratio over the
+    components goes to the trigger logic with the per-band thresholds (as the beams of an
+    array do in :func:`~testban.detect.bank_sta_lta`).
     """
-    bad, q = assess(z, fs)
-    x = clean(z, bad, q.median)
     bands = [config.bands[i] for i in usable_bands(config.bands, fs)]
-    ratio, _ = bank_sta_lta(
-        x,
-        bank_sos(bands, fs, config.filter_order),
-        max(1, round(config.sta * fs)),
-        max(2, round(config.lta * fs)),
-        bad,
-    )
+    sos = bank_sos(bands, fs, config.filter_order)
+    nsta, nlta = max(1, round(config.sta * fs)), max(2, round(config.lta * fs))
+    ratio = None
+    for c in comps:
+        if not np.any(c):
+            continue
+        bad, q = assess(c, fs)
+        r, _ = bank_sta_lta(clean(c, bad, q.median), sos, nsta, nlta, bad)
+        ratio = r if ratio is None else np.maximum(ratio, r)
+    if ratio is None:
+        return []
     trigs = pick_triggers(
         ratio,
         np.array([b.threshold for b in bands]) ** 2,
@@ -119,10 +128,13 @@ def detector_triggers(
     return [(int(t.on), int(t.off)) for t in trigs]
 
 
-def detector_pick(z: np.ndarray, fs: float) -> tuple[int | None, Onset | None]:
-    """P trigger (sample) and refined P onset: :func:`detector_triggers` handed to
-    :func:`~testban.onset.first_arrival`; ``(None, None)`` without a trigger."""
-    trigs = detector_triggers(z, fs)
+def detector_pick(
+    z: np.ndarray, fs: float, horizontals: Sequence[np.ndarray] = ()
+) -> tuple[int | None, Onset | None]:
+    """P trigger (sample) and refined P onset: :func:`detector_triggers` on the vertical
+    and ``horizontals`` handed to :func:`~testban.onset.first_arrival` on the vertical;
+    ``(None, None)`` without a trigger."""
+    trigs = detector_triggers([z, *horizontals], fs)
     sel = first_arrival(
         z, fs, trigs, before=3.0, after=1.0, after_max=3.0, dead=LOCAL.min_separation
     )
@@ -180,7 +192,8 @@ def score(err: np.ndarray, tol: float) -> float:
 
 
 def run(data_dir: Path, seed: int, trigger: str = "detector") -> dict:
-    """Score testban and ``ar_pick``; ``trigger`` is ``detector`` (testban's, default) or
+    """Score testban and ``ar_pick``; ``trigger`` is ``detector`` (testban's on all live
+    components, default), ``vertical`` (testban's on the vertical only, as before) or
     ``standin`` (the earlier ObsPy STA/LTA stand-in, kept for comparison)."""
     files = sorted(data_dir.glob("*.npz"))
     rows = []
@@ -189,6 +202,8 @@ def run(data_dir: Path, seed: int, trigger: str = "detector") -> dict:
         horiz = bool(np.any(n) or np.any(e))
         t0 = time.process_time()
         if trigger == "detector":
+            trig, on = detector_pick(z, FS, (n, e))
+        elif trigger == "vertical":
             trig, on = detector_pick(z, FS)
         else:
             trig = simple_trigger(z, FS)
@@ -280,7 +295,7 @@ def main() -> int:
     ap.add_argument("--data", type=Path, default=DEFAULT_DIR)
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--json", action="store_true")
-    ap.add_argument("--trigger", choices=("detector", "standin"), default="detector")
+    ap.add_argument("--trigger", choices=("detector", "vertical", "standin"), default="detector")
     ap.add_argument("--worst", type=int, default=0, help="list the N worst P picks")
     args = ap.parse_args()
     if not args.data.exists():

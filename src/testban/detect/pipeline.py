@@ -467,11 +467,18 @@ def detect_stream(
             clipped = np.zeros(x.shape[1], bool)
         else:
             names = [unit.chans[0]]
-            beams = x[0][:, None]
+            beams = x[0][:, None]  # onsets and features are measured on the vertical
             mask = dilate(bad[0], settle)
             clipped = bad[0]
+        # A 3-C station triggers on every live component (per band the largest ratio, as
+        # over an array's beams): a P weak on the vertical (noisy or dead vertical sensor,
+        # strong near-surface conversion) still triggers on the horizontals.
+        comps = [0] + [k for k in live if k != 0] if not unit.is_array else []
+        trigger_traces = x[comps].T if len(comps) > 1 else beams
+        if len(comps) > 1:
+            mask = dilate(bad[comps].any(axis=0), settle)
         ratio, arg = bank_sta_lta(
-            beams,
+            trigger_traces,
             bank_sos(bands, fs, cfg.filter_order),
             max(1, round(cfg.sta * fs)),
             max(2, round(cfg.lta * fs)),
@@ -489,7 +496,7 @@ def detect_stream(
             t_on = unit.t0 + tg.on / fs
             if not (t_lo <= t_on < t_hi):
                 continue
-            ib = int(arg[tg.band, tg.peak])
+            ib = int(arg[tg.band, tg.peak]) if unit.is_array else 0
             row = _features(
                 unit, x, live, beams, tg, ib, names, bands[tg.band], network, cfg, clipped,
                 steer=_steer(slow, baz, ib) if unit.is_array else None,
