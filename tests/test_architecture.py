@@ -20,6 +20,7 @@ LAYERS = {
     "network": 2,
     "traveltime": 2,
     "onset": 3,
+    "mlpick": 3,
     "features": 3,
     "magnitude": 3,
     "locate": 3,
