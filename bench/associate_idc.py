@@ -48,7 +48,8 @@ def main() -> None:
     )
     print("|---|---|---|---|---|---|---|---|---|---|---|---|")
     base = AssociatorConfig()
-    print(run(base, "REB-like: ≥3 primary stations"))
+    print(run(base, "default: ≥3 stations, ≥2 primary"))
+    print(run(base.with_(min_primary=3), "REB: ≥3 primary stations"))
     print(run(base.with_(station_set="all"), "≥3 stations (any)"))
 
 

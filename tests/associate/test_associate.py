@@ -164,3 +164,38 @@ def test_local_mode_finds_a_local_event():
     assert abs(o.time - (T0 + 30)) < 0.5
     assert abs(o.lat - 33.05) < 0.03 and abs(o.lon + 115.55) < 0.03
     assert len(res.assocs) == 20
+
+
+def _phase_arrivals(net, lat, lon, depth, t0, phases, first_arid, iphase=None):
+    """Arrivals of ``phases`` at every station where each exists (iasp91)."""
+    tt = travel_times()
+    d, _, baz = distance_azimuth(lat, lon, net.lat(), net.lon())
+    out, arid = [], first_arid
+    for k, code in enumerate(net.codes):
+        for ph in phases:
+            p = tt.predict(ph, float(d[k]), depth)
+            if not np.isfinite(p.time):
+                continue
+            out.append(Arrival(sta=code, time=t0 + float(p.time), arid=arid,
+                               iphase=iphase or ph, deltim=0.5, azimuth=float(baz[k]),
+                               delaz=5.0, slow=float(p.slowness), delslo=1.0))  # fmt: skip
+            arid += 1
+    return out
+
+
+def test_regional_phases_join_one_event():
+    # Pn, Pg, Sn and Lg at every station: a station's second P-type and S-type phases
+    # belong to the event too, and do not build a ghost event at the same place.
+    rng = np.random.default_rng(5)
+    d = rng.uniform(2.5, 9.0, 6)
+    az = np.radians(rng.uniform(0, 360, 6))
+    net = Network(
+        Station(f"R{i}", float(35 + d[i] * np.cos(az[i])), float(140 + d[i] * np.sin(az[i])),
+                0.0, affiliations=("IMS_PRI",))
+        for i in range(6)
+    )  # fmt: skip
+    arr = _phase_arrivals(net, 35.0, 140.0, 10.0, T0 + 300.0, ("Pn", "Pg", "Sn", "Lg"), 1)
+    res = associate(arr, net)
+    assert len(res.origins) == 1
+    assert {s.arid for s in res.assocs} == {a.arid for a in arr}
+    assert {s.phase for s in res.assocs} >= {"Pg", "Lg"}

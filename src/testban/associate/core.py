@@ -49,6 +49,7 @@ P_NAMES = frozenset({"P", "Pn", "Pg", "Pb", "P*", "PKP", "PKPdf", "PKPbc", "PKPa
                      "PKIKP", "Px", "p", "pP", "Pdiff", "PcP"})  # fmt: skip
 S_NAMES = frozenset({"S", "Sn", "Lg", "Sg", "Sb", "S*", "Sx", "s", "ScS"})
 OTHER_NAMES = frozenset({"LR", "T", "H", "I", "Rg", "LQ", "O"})
+DEPTH_PHASES = frozenset({"pP", "sP", "pwP"})
 
 UNIT_SLOW_RANGE = {"global": 25.0, "local": 0.5}  # span of measured slowness (s/°, s/km)
 
@@ -65,7 +66,8 @@ class _Arrivals:
     az: np.ndarray  # NaN where not used
     azsig: np.ndarray
     slow: np.ndarray
-    slowsig: np.ndarray
+    slowsig: np.ndarray  # measurement ⊕ model error of a P slowness
+    delslo: np.ndarray  # measurement error alone
     amp: np.ndarray
     per: np.ndarray
     snr: np.ndarray
@@ -182,6 +184,7 @@ class Associator:
             azsig=np.hypot(delaz, cfg.model_az_error),
             slow=np.where(sl_ok, slow, np.nan),
             slowsig=np.hypot(delslo, cfg.model_slow_error),
+            delslo=delslo,
             amp=arr("amp"),
             per=arr("per"),
             snr=arr("snr"),
@@ -282,15 +285,12 @@ class Associator:
         tab = self.geo.tables()
         grid = self.geo.grid
         stackv = np.zeros((len(grid), nb), np.float32)
-        mark = np.zeros((len(grid), nb), np.int16)
         tsig = np.hypot(a.tsig[sel], cfg.model_time_error)
         kernels.stack(
             a.sta[sel], a.time[sel] - t0, vote.astype(np.int64), tsig, a.az[sel], a.azsig[sel],
-            a.slow[sel], a.slowsig[sel], tab.tp, tab.pp, tab.ts, tab.ps, tab.baz, tab.dist,
+            a.slow[sel], a.slowsig[sel], tab.tp, tab.pp, tab.ts, tab.ps, tab.baz, tab.gaz,
             float(grid.cell), float(self.geo.slow_grid), cfg.n_sigma, cfg.bin_width, stackv,
-            mark,
         )  # fmt: skip
-        del mark
         half = max(int(round(2.0 * cfg.model_time_error / cfg.bin_width)), 1)
         js, bs, vs = kernels.peaks(stackv, grid.nbr_ptr, grid.nbr, half, cfg.min_votes)
         del stackv
@@ -301,7 +301,7 @@ class Associator:
         sig, qual = kernels.signatures(
             js, bs, a.sta[sel], a.time[sel] - t0, vote.astype(np.int64), tsig, a.az[sel],
             a.azsig[sel], a.slow[sel], a.slowsig[sel], tab.tp, tab.pp, tab.ts, tab.ps, tab.baz,
-            tab.dist, float(grid.cell), float(self.geo.slow_grid), cfg.n_sigma, cfg.bin_width,
+            tab.gaz, float(grid.cell), float(self.geo.slow_grid), cfg.n_sigma, cfg.bin_width,
         )  # fmt: skip
         _u, first = np.unique(sig, return_index=True)
         first = first[np.argsort(-qual[first], kind="stable")][: cfg.max_candidates]
@@ -341,8 +341,7 @@ class Associator:
         stations, azimuths weighing as much as times): locate its detections again from
         the locator's global grid search and keep the solution with the higher score."""
         pred = self.geo.predict(ev.lat, ev.lon, ev.depth, np.arange(len(self.codes)))
-        ph = np.array([0 if n in P_NAMES else 1 for n in ev.phases])
-        loc = self._locate(ev.idx, ph, pred, None)
+        loc = self._locate(ev.idx, ev.extra["rows"], pred, None)
         ev.extra["gs"] = True
         if loc is None:
             return ev
@@ -354,8 +353,18 @@ class Associator:
 
     # ------------------------------------------------------------- evaluation
 
+    def _slow_sigma(self, cand: np.ndarray, fam: int) -> np.ndarray:
+        """Slowness σ of detections ``cand`` as a phase of family ``fam``: measurement ⊕
+        model error, the model error doubled for S-type phases (as for times)."""
+        return np.hypot(self.a.delslo[cand], self.cfg.model_slow_error * (1.0 + fam))
+
     def _gather(self, pred, t0: float, extra_tol: np.ndarray | float, first_only: bool):
-        """Best detection per station and phase family near the predictions."""
+        """Best detection per station and predicted phase (row) near the predictions.
+
+        A detection may be any phase of its initial phase's family (P-type or S-type;
+        unidentified ones any phase), or of the other family when its measured slowness
+        contradicts every phase of its own family and fits this one (automatic initial
+        phases are often wrong at regional distances; the slowness is the evidence)."""
         cfg = self.cfg
         a = self.a
         tmax = np.nanmax(pred.time) if np.isfinite(pred.time).any() else 0.0
@@ -366,49 +375,65 @@ class Associator:
         if cand.size == 0:
             return np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0)
         s = a.sta[cand]
-        nph = pred.time.shape[0]
+        nph = pred.time.shape[0] if not first_only else (2 if cfg.vote_s else 1)
+        cls = a.cls[cand]
+        sl = a.slow[cand]
+        has_sl = np.isfinite(sl)
+        slow_pad = self.geo.slow_grid * bool(np.any(extra_tol)) + 0.5
+        slow_ok = np.ones((nph, cand.size), bool)
+        for ph in range(nph):
+            fam = pred.family[ph]
+            width = cfg.n_sigma * self._slow_sigma(cand, fam) + slow_pad
+            slow_ok[ph] = ~has_sl | (np.abs(sl - pred.slow[ph][s]) <= width)
+        fits = [np.zeros(cand.size, bool), np.zeros(cand.size, bool)]
+        if not first_only:
+            for ph in range(nph):
+                fits[pred.family[ph]] |= has_sl & slow_ok[ph] & np.isfinite(pred.time[ph][s])
+        azv = a.az[cand]
+        az_ok = np.isfinite(azv)
+        azr = np.abs((azv - pred.baz[s] + 540.0) % 360.0 - 180.0)
+        grid_az = (
+            np.degrees(
+                np.arcsin(np.clip(np.divide(extra_tol, np.maximum(pred.dist[s], 1e-6)), 0, 1))
+            )
+            if np.any(extra_tol)
+            else 0.0
+        )
+        az_gate = ~az_ok | (azr <= cfg.n_sigma * a.azsig[cand] + grid_az)
         best_r = np.full(cand.size, np.inf)
         best_ph = np.full(cand.size, -1)
-        for ph in range(nph if not first_only else (2 if cfg.vote_s else 1)):
+        for ph in range(nph):
             fam = pred.family[ph]
-            allowed = (a.cls[cand] == 2) | (a.cls[cand] == fam)
+            other = 1 - fam
+            allowed = (cls == 2) | (cls == fam)
+            if not first_only:
+                allowed |= (cls == other) & has_sl & ~fits[other] & fits[fam]
             tt = pred.time[ph][s]
             sig = np.hypot(a.tsig[cand], pred.sigma[ph][s])
             r = (a.time[cand] - t0 - tt) / sig
             tol = cfg.n_sigma + extra_tol * np.abs(pred.slow[ph][s]) / sig
-            gate = allowed & np.isfinite(r) & (np.abs(r) <= tol)
-            if fam == 0:
-                sl = a.slow[cand]
-                okv = np.isfinite(sl)
-                gate &= ~okv | (
-                    np.abs(sl - pred.slow[ph][s])
-                    <= cfg.n_sigma * a.slowsig[cand] + self.geo.slow_grid * (extra_tol > 0) + 0.5
-                )
-            azv = a.az[cand]
-            okv = np.isfinite(azv)
-            azr = (azv - pred.baz[s] + 540.0) % 360.0 - 180.0
-            grid_az = (
-                np.degrees(
-                    np.arcsin(np.clip(np.divide(extra_tol, np.maximum(pred.dist[s], 1e-6)), 0, 1))
-                )
-                if np.any(extra_tol)
-                else 0.0
-            )
-            gate &= ~okv | (np.abs(azr) <= cfg.n_sigma * a.azsig[cand] + grid_az)
+            gate = allowed & np.isfinite(r) & (np.abs(r) <= tol) & slow_ok[ph] & az_gate
             q = np.abs(r) / np.maximum(tol, 1e-9)
             better = gate & (q < best_r)
             best_r = np.where(better, q, best_r)
             best_ph = np.where(better, ph, best_ph)
         keep = best_ph >= 0
         cand, best_r, best_ph = cand[keep], best_r[keep], best_ph[keep]
-        fam = pred.family[best_ph]
-        # One detection per station and phase family: the best fitting.
-        key = a.sta[cand] * 2 + fam
+        # One detection per station and phase: the best fitting.
+        key = a.sta[cand] * nph + best_ph
         order = np.lexsort((best_r, key))
         first = np.ones(order.size, bool)
         first[1:] = key[order][1:] != key[order][:-1]
         pick = order[first]
-        return cand[pick], best_ph[pick], best_r[pick]
+        cand, best_ph, best_r = cand[pick], best_ph[pick], best_r[pick]
+        # A depth phase is taken only with the station's first P: alone, it is more
+        # likely a false detection (pP is rarely seen where P is not).
+        depth_rows = [k for k, n in enumerate(pred.names) if n in DEPTH_PHASES]
+        if depth_rows and not first_only:
+            with_p = np.isin(a.sta[cand], a.sta[cand[best_ph == 0]])
+            keep = ~np.isin(best_ph, depth_rows) | with_p
+            cand, best_ph, best_r = cand[keep], best_ph[keep], best_r[keep]
+        return cand, best_ph, best_r
 
     def _evaluate(self, lat: float, lon: float, depth: float, t0: float, first: bool):
         idx = np.arange(len(self.codes))
@@ -423,22 +448,35 @@ class Associator:
             if loc is None:
                 return None
             lat, lon, depth, t0 = loc[:4]
-        pred = geo.predict(lat, lon, depth, idx)
-        got, ph, _ = self._gather(pred, t0, 0.0, first_only=False)
-        if np.unique(self.a.sta[got]).size < 3:
-            return None
-        loc = self._locate(got, ph, pred, (lat, lon, depth, t0))
-        if loc is None:
-            return None
-        lat, lon, depth, t0 = loc[:4]
-        pred = geo.predict(lat, lon, depth, idx)
+        # Gather every phase at the hypocentre and relocate, until the detections gathered
+        # stop changing: a first location from first P alone may be a cell off and miss the
+        # regional S phases that pin it down.
+        prev = None
+        loc = None
+        for _ in range(max(self.cfg.relocations, 1)):
+            pred = geo.predict(lat, lon, depth, idx)
+            got, ph, _ = self._gather(pred, t0, 0.0, first_only=False)
+            if np.unique(self.a.sta[got]).size < 3:
+                return None
+            key = (got.tobytes(), ph.tobytes())
+            if key == prev:
+                break
+            prev = key
+            loc = self._locate(got, ph, pred, (lat, lon, depth, t0))
+            if loc is None:
+                return None
+            lat, lon, depth, t0 = loc[:4]
+        else:
+            pred = geo.predict(lat, lon, depth, idx)
+        assert loc is not None
         names = [self._phase_name(pred, p, s) for p, s in zip(ph, self.a.sta[got], strict=True)]
         return self._score(lat, lon, depth, t0, got, ph, names, pred, loc[4])
 
     def _phase_name(self, pred, ph: int, s: int) -> str:
         if self.cfg.mode == "local" or ph > 0:
             return pred.names[ph]
-        return str(self.geo.first_names[s]) or "P"
+        first = pred.first if pred.first is not None else self.geo.first_names
+        return str(first[s]) or "P"
 
     def _locate(self, got, ph, pred, start):
         a = self.a
@@ -450,7 +488,8 @@ class Associator:
             [self.codes[s] for s in sta], names, a.time[got],
             self.network.lat()[sta], self.network.lon()[sta], elev=self.elev[sta],
             deltim=a.tsig[got], azimuth=a.az[got], delaz=a.azsig[got],
-            slow=np.where(ph == 0, a.slow[got], np.nan), delslo=a.slowsig[got], arid=a.arid[got],
+            slow=np.where(pred.family[ph] == 0, a.slow[got], np.nan), delslo=a.slowsig[got],
+            arid=a.arid[got],
         )  # fmt: skip
         try:
             loc = locate(obs, start=start, depth=None, config=self.locator_cfg)
@@ -517,12 +556,18 @@ class Associator:
             s2 = a.azsig[got][m]
             llr[m] += -0.5 * (azr / s2) ** 2 - np.log(s2 * math.sqrt(2 * math.pi) / 360.0)
         sl = a.slow[got]
-        m = np.isfinite(sl) & (ph == 0)
+        m = np.isfinite(sl)
         if m.any():
             sr = sl[m] - pred.slow[ph[m], sta[m]]
-            s2 = a.slowsig[got][m]
+            s2 = self._slow_sigma(got[m], pred.family[ph[m]])
             rng = UNIT_SLOW_RANGE[cfg.mode]
             llr[m] += -0.5 * (sr / s2) ** 2 - np.log(s2 * math.sqrt(2 * math.pi) / rng)
+        # An unidentified detection was given the phase it fits best among those the
+        # station can record: its phase is a choice among them, at prior odds 1 : n.
+        unknown = a.cls[got] == 2
+        if unknown.any():
+            n_rows = np.isfinite(pred.time[:, sta[unknown]]).sum(axis=0)
+            llr[unknown] -= np.log(np.maximum(n_rows, 1))
         score = float(llr.sum()) + self._missed(depth, got, ph, sta, pred)
         defining_sta = np.unique(sta)
         n_set = int(self.primary[defining_sta].sum())
@@ -530,7 +575,9 @@ class Associator:
             n_both = np.intersect1d(sta[ph == 0], sta[ph == 1]).size
             enough = n_both >= cfg.min_stations
         else:
-            enough = n_set >= cfg.min_stations
+            enough = defining_sta.size >= cfg.min_stations and (
+                cfg.station_set == "all" or n_set >= cfg.min_primary
+            )
         is_ok = bool(enough and got.size >= cfg.min_phases and score >= cfg.min_score)
         return Event(
             lat,
@@ -542,7 +589,7 @@ class Associator:
             score,
             is_ok,
             loc,
-            {"nsta": defining_sta.size, "nset": n_set},
+            {"nsta": defining_sta.size, "nset": n_set, "rows": ph},
         )
 
     def _missed(self, depth, got, ph, sta, pred) -> float:
@@ -589,12 +636,10 @@ class Associator:
             loc = ev.location
             sta = a.sta[ev.idx]
             pred = self.geo.predict(ev.lat, ev.lon, ev.depth, sta)
+            ph = ev.extra["rows"]
             rows = []
             for i, (ai, name) in enumerate(zip(ev.idx, ev.phases, strict=True)):
-                fam = 0 if name in P_NAMES or name == "P" else 1
-                tt = pred.time[fam if cfg.mode == "local" else 0, i]
-                if cfg.mode == "global" and fam == 1:
-                    tt = self.geo.tt.predict(name, pred.dist[i], ev.depth).time
+                tt = pred.time[ph[i], i]
                 res = float(a.time[ai] - ev.time - tt)
                 azres = -999.0
                 if np.isfinite(a.az[ai]):

@@ -23,8 +23,12 @@ from testban.associate.config import AssociatorConfig
 from testban.locate import ModelErrors
 from testban.traveltime import KM_PER_DEG, distance_azimuth, travel_times
 
-#: Phases predicted as the first P and as later S-type phases (global).
+#: Phases predicted as the first P, as later P-type phases and as S-type phases (global).
+#: A station may record several: Pn then Pg and Sn then Lg at regional distances, pP
+#: after P from a deep source; each is its own prediction row, so that the event takes
+#: them all (left over, they would build a ghost event at the same place).
 GLOBAL_P = ("P", "Pn", "Pg", "PKP")
+GLOBAL_LATER_P = ("Pg", "pP")
 GLOBAL_S = ("S", "Sn", "Lg")
 
 
@@ -53,6 +57,16 @@ class Tables:
     ps: np.ndarray
     baz: np.ndarray
     dist: np.ndarray
+    gaz: np.ndarray  # azimuth span (°) of the node's grid cell seen from the station
+
+
+def cell_azimuth_span(dist: np.ndarray, cell: float) -> np.ndarray:
+    """Azimuth (°) that a grid cell of half-diagonal ``cell`` spans from a station at
+    ``dist`` (same units): asin(cell/dist), 180 at or inside the cell (float32)."""
+    d = np.asarray(dist, np.float64)
+    ratio = np.divide(cell, d, out=np.full(d.shape, 2.0), where=d > cell)
+    span = np.where(ratio >= 1.0, 180.0, np.degrees(np.arcsin(np.minimum(ratio, 1.0))))
+    return span.astype(np.float32)
 
 
 @dataclass
@@ -67,6 +81,7 @@ class Predicted:
     dist: np.ndarray  # (nsta,) degrees (global) or km (local)
     baz: np.ndarray  # (nsta,) station→event azimuth (°)
     esaz: np.ndarray  # (nsta,) event→station azimuth (°)
+    first: np.ndarray | None = None  # (nsta,) name of the first P (global: P, Pn, Pg, PKP)
 
 
 def _neighbours(points: np.ndarray, radius: float) -> tuple[np.ndarray, np.ndarray]:
@@ -140,6 +155,7 @@ class GlobalGeometry:
                 out["ps"],
                 np.tile(baz, (nd, 1)).astype(f32),
                 np.tile(d, (nd, 1)).astype(f32),
+                np.tile(cell_azimuth_span(d, g.cell), (nd, 1)),
             )
         return self._tables
 
@@ -149,31 +165,35 @@ class GlobalGeometry:
         hs = np.array([0, 15, 35, 70, 120, 200, 300, 400, 500, 600, 700], float)
         x, h = np.meshgrid(xs, hs, indexing="ij")
         self._xs, self._hs = xs, hs
-        self._mesh = {}
-        for ph in GLOBAL_P + GLOBAL_S:
+        self._phases = tuple(dict.fromkeys(GLOBAL_P + GLOBAL_LATER_P + GLOBAL_S))
+        # Laid out (distance, depth, phase × {time, slowness}) so that one look-up per
+        # corner gathers every phase of a station.
+        mesh = np.empty((xs.size, hs.size, len(self._phases), 2))
+        for k, ph in enumerate(self._phases):
             pr = self.tt.predict(ph, x, h)
-            self._mesh[ph] = (pr.time, pr.slowness)
+            mesh[:, :, k, 0], mesh[:, :, k, 1] = pr.time, pr.slowness
+        self._mesh = mesh.reshape(xs.size, hs.size, -1)
 
-    def _interp(self, ph: str, d: np.ndarray, depth: float) -> tuple[np.ndarray, np.ndarray]:
-        fx = np.clip(d / 0.1, 0, self._xs.size - 1.001)
+    def _interp_all(self, d: np.ndarray, depth: float) -> dict[str, tuple[np.ndarray, ...]]:
+        """Bilinear (time, slowness) of every phase at distances ``d`` and one depth."""
+        fx = np.minimum(d * 10.0, self._xs.size - 1.001)
         i = fx.astype(np.int64)
-        a = fx - i
-        k = int(np.clip(np.searchsorted(self._hs, depth, side="right") - 1, 0, self._hs.size - 2))
-        c = float(np.clip((depth - self._hs[k]) / (self._hs[k + 1] - self._hs[k]), 0, 1))
-        out = []
-        for tab in self._mesh[ph]:
-            v = (
-                tab[i, k] * (1 - a) * (1 - c) + tab[i + 1, k] * a * (1 - c)
-                + tab[i, k + 1] * (1 - a) * c + tab[i + 1, k + 1] * a * c
-            )  # fmt: skip
-            out.append(v)
-        return out[0], out[1]
+        a = (fx - i)[:, None]
+        hs = self._hs
+        k = min(max(int(np.searchsorted(hs, depth, side="right")) - 1, 0), hs.size - 2)
+        c = min(max((depth - hs[k]) / (hs[k + 1] - hs[k]), 0.0), 1.0)
+        m = self._mesh
+        lo = m[i, k] * (1.0 - c) + m[i, k + 1] * c
+        hi = m[i + 1, k] * (1.0 - c) + m[i + 1, k + 1] * c
+        v = (lo * (1.0 - a) + hi * a).T  # (phase × 2, station)
+        return {ph: (v[2 * n], v[2 * n + 1]) for n, ph in enumerate(self._phases)}
 
     def predict(self, lat: float, lon: float, depth: float, idx: np.ndarray) -> Predicted:
         if not hasattr(self, "_mesh"):
             self._phase_grid()
         d, esaz, baz = distance_azimuth(lat, lon, self.sta_lat[idx], self.sta_lon[idx])
-        pt = [self._interp(ph, d, depth) for ph in GLOBAL_P]
+        every = self._interp_all(d, depth)
+        pt = [every[ph] for ph in GLOBAL_P]
         times = np.array([p[0] for p in pt])
         none = np.all(np.isnan(times), axis=0)
         best = np.argmin(np.where(np.isnan(times), np.inf, times), axis=0)
@@ -187,17 +207,28 @@ class GlobalGeometry:
             if sel.any():
                 sig[sel] = self.me.time_error(ph, d[sel])
         rows_t, rows_p, rows_s, out_names = [t_first], [p_first], [sig], ["P"]
-        for ph in GLOBAL_S:
-            t, p = self._interp(ph, d, depth)
+        # A later P-type phase is its own row only where it follows the first P by more
+        # than the pick tolerance (n_sigma × a pick σ): closer, a detector does not
+        # resolve two onsets and the one detection is the first P.
+        sep = self.cfg.n_sigma * self.cfg.default_deltim
+        for ph in GLOBAL_LATER_P:
+            t, p = every[ph]
+            t = np.where((t - t_first > sep) & (names != ph), t, np.nan)
             rows_t.append(t)
             rows_p.append(p)
             rows_s.append(self.me.time_error(ph, d))
             out_names.append(ph)
-        fam = np.array([0] + [1] * len(GLOBAL_S))
+        for ph in GLOBAL_S:
+            t, p = every[ph]
+            rows_t.append(t)
+            rows_p.append(p)
+            rows_s.append(self.me.time_error(ph, d))
+            out_names.append(ph)
+        fam = np.array([0] * (1 + len(GLOBAL_LATER_P)) + [1] * len(GLOBAL_S))
         self.first_names = names
         return Predicted(
             tuple(out_names), fam, np.array(rows_t), np.array(rows_p), np.array(rows_s),
-            d, baz, esaz,
+            d, baz, esaz, names,
         )  # fmt: skip
 
 
@@ -285,7 +316,7 @@ class LocalGeometry:
             f32 = np.float32
             self._tables = Tables(
                 tp.astype(f32), pp.astype(f32), ts.astype(f32), ps.astype(f32),
-                baz.astype(f32), d.astype(f32),
+                baz.astype(f32), d.astype(f32), cell_azimuth_span(d, self.grid.cell),
             )  # fmt: skip
         return self._tables
 

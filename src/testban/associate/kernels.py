@@ -26,20 +26,27 @@ def _slowness_gate(ph, slow, slowsig, p, slow_grid, n_sigma):  # pragma: no cove
 
 
 @numba.njit(cache=True, inline="always")
-def _azimuth_gate(az, azsig, baz, dist, cell, n_sigma):  # pragma: no cover - compiled
-    """(inside the back-azimuth gate?, how far inside), widened by the azimuth span of a
-    grid cell seen from the station; always inside, with no credit, without an azimuth."""
+def _azimuth_gate(az, azsig, baz, grid_az, n_sigma):  # pragma: no cover - compiled
+    """(inside the back-azimuth gate?, how far inside), widened by ``grid_az``, the azimuth
+    span of a grid cell seen from the station (:attr:`Tables.gaz`); always inside, with no
+    credit, without an azimuth."""
     if not math.isfinite(az):
         return True, 0.0
-    grid_az = 180.0 if dist <= cell else math.degrees(math.asin(min(cell / dist, 1.0)))
     width = n_sigma * azsig + grid_az
     r = abs((az - baz + 540.0) % 360.0 - 180.0)
     return r <= width, 1.0 - r / width
 
 
+#: Weight of the fit (time, azimuth, slowness; each 0–1) in a vote: small enough that the
+#: stack's integer part stays the number of station-phases (up to 1/TIE − 1 of them), so
+#: ``min_votes`` keeps its meaning, large enough to break the ties of a plateau of equal
+#: counts in favour of the node and time that fit the votes best (not the first index).
+TIE = 1.0 / 64.0
+
+
 @numba.njit(cache=True)
 def stack(
-    sta: np.ndarray,  # (n,) int64 station index
+    sta: np.ndarray,  # (n,) int64 station index, sorted
     t: np.ndarray,  # (n,) float64, seconds after the first bin's start
     vote: np.ndarray,  # (n,) int64 bit 1: votes as first P, bit 2: as first S
     tsig: np.ndarray,  # (n,) float64 time σ (pick ⊕ model), s
@@ -52,63 +59,108 @@ def stack(
     ts: np.ndarray,  # (m, k) float32 first-S travel time
     ps: np.ndarray,
     baz: np.ndarray,  # (m, k) float32 station→node azimuth (°)
-    dist: np.ndarray,  # (m, k) float32 node–station distance (table distance units)
+    gaz: np.ndarray,  # (m, k) float32 azimuth span of the node's cell from the station (°)
     cell: float,  # half-diagonal of a grid cell (table distance units)
     slow_grid: float,  # slowness change across a cell (table units)
     n_sigma: float,
     bw: float,
     out: np.ndarray,  # (m, nb) float32, zeroed
-    mark: np.ndarray,  # (m, nb) int16, zeroed
 ) -> None:
+    """Per node and bin, Σ over station-phases of the best vote among the station's
+    detections: 1 + :data:`TIE` × (mean fit of time, azimuth and slowness)."""
     m, nb = out.shape
     n = sta.size
+    tmp = np.zeros(nb, np.float32)
+    lo = np.empty(n, np.int64)
+    hi = np.empty(n, np.int64)
+    n_ph = 1
+    for i in range(n):
+        if (vote[i] >> 1) & 1:
+            n_ph = 2
     for j in range(m):
-        for i in range(n):
-            s = sta[i]
-            for ph in range(2):
-                if not (vote[i] >> ph) & 1:
-                    continue
+        g0 = 0
+        while g0 < n:
+            s = sta[g0]
+            g1 = g0
+            while g1 < n and sta[g1] == s:
+                g1 += 1
+            for ph in range(n_ph):
                 tt = tp[j, s] if ph == 0 else ts[j, s]
                 if not math.isfinite(tt):
                     continue
                 p = pp[j, s] if ph == 0 else ps[j, s]
-                ok_s, _ = _slowness_gate(ph, slow[i], slowsig[i], p, slow_grid, n_sigma)
-                ok_a, _ = _azimuth_gate(az[i], azsig[i], baz[j, s], dist[j, s], cell, n_sigma)
-                if not (ok_s and ok_a):
-                    continue
-                tol = n_sigma * tsig[i] + abs(p) * cell
-                t0 = t[i] - tt
-                b0 = int(math.floor((t0 - tol) / bw))
-                b1 = int(math.floor((t0 + tol) / bw))
-                if b1 < 0 or b0 >= nb:
-                    continue
-                b0 = max(b0, 0)
-                b1 = min(b1, nb - 1)
-                key = 2 * s + ph + 1
-                for b in range(b0, b1 + 1):
-                    if mark[j, b] != key:
-                        mark[j, b] = key
-                        out[j, b] += 1.0
+                tol_c = abs(p) * cell
+                # The best vote of the station's detections in each bin, then added once.
+                for i in range(g0, g1):
+                    lo[i] = 0
+                    hi[i] = -1
+                    if not (vote[i] >> ph) & 1:
+                        continue
+                    # Time first: most detections fall outside the window for this node.
+                    tol = n_sigma * tsig[i] + tol_c
+                    t0 = t[i] - tt
+                    b0 = int(math.floor((t0 - tol) / bw))
+                    b1 = int(math.floor((t0 + tol) / bw))
+                    if b1 < 0 or b0 >= nb:
+                        continue
+                    ok_s, fit_s = _slowness_gate(ph, slow[i], slowsig[i], p, slow_grid, n_sigma)
+                    if not ok_s:
+                        continue
+                    ok_a, fit_a = _azimuth_gate(az[i], azsig[i], baz[j, s], gaz[j, s], n_sigma)
+                    if not ok_a:
+                        continue
+                    b0 = max(b0, 0)
+                    b1 = min(b1, nb - 1)
+                    lo[i] = b0
+                    hi[i] = b1
+                    w0 = 1.0 + TIE * (fit_s + fit_a) / 3.0
+                    k_t = TIE / 3.0 / (tol + 0.5 * bw)
+                    for b in range(b0, b1 + 1):
+                        w = w0 + max(TIE / 3.0 - k_t * abs(t0 - (b + 0.5) * bw), 0.0)
+                        if w > tmp[b]:
+                            tmp[b] = w
+                for i in range(g0, g1):
+                    for b in range(lo[i], hi[i] + 1):
+                        if tmp[b] > 0.0:
+                            out[j, b] += tmp[b]
+                            tmp[b] = 0.0
+            g0 = g1
 
 
 @numba.njit(cache=True)
 def peaks(
     out: np.ndarray, nbr_ptr: np.ndarray, nbr: np.ndarray, half: int, min_votes: float
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Local maxima of the stack over neighbouring nodes and ±``half`` bins (ties: first)."""
+    """Local maxima of the stack over neighbouring nodes and ±``half`` bins (ties: first).
+
+    Each node's running maximum over ±``half`` bins is taken first, so that a cell is
+    compared with one value per neighbour; bins are only scanned on a tie."""
     m, nb = out.shape
+    run = np.empty_like(out)
+    for j in range(m):
+        for b in range(nb):
+            w = out[j, b]
+            for bb in range(max(b - half, 0), min(b + half + 1, nb)):
+                if out[j, bb] > w:
+                    w = out[j, bb]
+            run[j, b] = w
     js, bs, vs = [], [], []
     for j in range(m):
         for b in range(nb):
             v = out[j, b]
-            if v < min_votes:
+            if v < min_votes or run[j, b] > v:
                 continue
             ok = True
             for q in range(nbr_ptr[j], nbr_ptr[j + 1]):
                 jj = nbr[q]
+                w = run[jj, b]
+                if w < v:
+                    continue
+                if w > v:
+                    ok = False
+                    break
                 for bb in range(max(b - half, 0), min(b + half + 1, nb)):
-                    w = out[jj, bb]
-                    if w > v or (w == v and (jj < j or (jj == j and bb < b))):
+                    if out[jj, bb] == v and (jj < j or (jj == j and bb < b)):
                         ok = False
                         break
                 if not ok:
@@ -137,7 +189,7 @@ def signatures(
     ts: np.ndarray,
     ps: np.ndarray,
     baz: np.ndarray,
-    dist: np.ndarray,
+    gaz: np.ndarray,
     cell: float,
     slow_grid: float,
     n_sigma: float,
@@ -163,7 +215,7 @@ def signatures(
                     continue
                 p = pp[j, s] if ph == 0 else ps[j, s]
                 ok_s, fit_s = _slowness_gate(ph, slow[i], slowsig[i], p, slow_grid, n_sigma)
-                ok_a, fit_a = _azimuth_gate(az[i], azsig[i], baz[j, s], dist[j, s], cell, n_sigma)
+                ok_a, fit_a = _azimuth_gate(az[i], azsig[i], baz[j, s], gaz[j, s], n_sigma)
                 if not (ok_s and ok_a):
                     continue
                 fit = fit_s + fit_a
