@@ -28,8 +28,7 @@ from testban.service.params import (
     parse_query,
 )
 from testban.service.present import event_name, fmt, iso_time, text
-from testban.store import TABLES_SQL, Store, StoredEvent, load_bulletin
-from testban.store.query import query_events_where
+from testban.store import TABLES_SQL, Store, StoredEvent, load_bulletin, query_events
 
 #: Version of the FDSN event specification this service implements.
 SERVICE_VERSION = "1.2.0"
@@ -182,8 +181,8 @@ def find_events(store: Store, q: EventQuery, limit: int | None) -> list[StoredEv
     """Events of a parsed query (its filters, event types, order and offset) up to ``limit``."""
     where = None if q.eventtypes is None else etype_condition(q.eventtypes)
     with store.session() as session:
-        return query_events_where(
-            session, where, **q.filters, orderby=q.orderby, limit=limit, offset=q.offset
+        return query_events(
+            session, where=where, **q.filters, orderby=q.orderby, limit=limit, offset=q.offset
         )
 
 

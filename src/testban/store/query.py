@@ -100,10 +100,10 @@ def _radius_box(lat: float, lon: float, radius: float) -> sa.ColumnElement[bool]
     return sa.and_(cond, _lon_band(lon - dlon, lon + dlon))
 
 
-def query_events_where(
+def query_events(
     session: Session,
-    where: sa.ColumnElement[bool] | None = None,
     *,
+    where: sa.ColumnElement[bool] | None = None,
     starttime: float | None = None,
     endtime: float | None = None,
     minlatitude: float | None = None,
@@ -219,52 +219,6 @@ def query_events_where(
             break
     _attach(session, found, include_netmags)
     return found
-
-
-def query_events(
-    session: Session,
-    *,
-    starttime: float | None = None,
-    endtime: float | None = None,
-    minlatitude: float | None = None,
-    maxlatitude: float | None = None,
-    minlongitude: float | None = None,
-    maxlongitude: float | None = None,
-    latitude: float | None = None,
-    longitude: float | None = None,
-    minradius: float = 0.0,
-    maxradius: float | None = None,
-    mindepth: float | None = None,
-    maxdepth: float | None = None,
-    minmagnitude: float | None = None,
-    maxmagnitude: float | None = None,
-    magnitudetype: str | None = None,
-    auth: str | None = None,
-    eventid: int | None = None,
-    orderby: str = "time",
-    limit: int | None = None,
-    offset: int = 0,
-    preferred_only: bool = True,
-    include_netmags: bool = True,
-) -> list[StoredEvent]:
-    """Events matching every filter given (FDSN event service semantics).
-
-    Times are epoch seconds, ``[starttime, endtime]``; angles and radii in degrees; depths
-    in km; ``minlongitude > maxlongitude`` is a box across the date line. With ``latitude``
-    and ``longitude``, ``minradius``/``maxradius`` bound the great-circle distance.
-    ``magnitudetype`` (case-insensitive, e.g. ``mb_ave``) filters and sorts on that
-    ``netmag`` type; otherwise on the origin's preferred magnitude. ``orderby`` is one of
-    :data:`ORDERINGS`; ``limit``/``offset`` apply after every filter.
-    """
-    return query_events_where(
-        session, None, starttime=starttime, endtime=endtime, minlatitude=minlatitude,
-        maxlatitude=maxlatitude, minlongitude=minlongitude, maxlongitude=maxlongitude,
-        latitude=latitude, longitude=longitude, minradius=minradius, maxradius=maxradius,
-        mindepth=mindepth, maxdepth=maxdepth, minmagnitude=minmagnitude,
-        maxmagnitude=maxmagnitude, magnitudetype=magnitudetype, auth=auth, eventid=eventid,
-        orderby=orderby, limit=limit, offset=offset, preferred_only=preferred_only,
-        include_netmags=include_netmags,
-    )  # fmt: skip
 
 
 def _attach(session: Session, events: list[StoredEvent], netmags: bool) -> None:
