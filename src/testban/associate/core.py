@@ -367,6 +367,13 @@ class Associator:
         phases are often wrong at regional distances; the slowness is the evidence)."""
         cfg = self.cfg
         a = self.a
+        nph = pred.time.shape[0] if not first_only else (2 if cfg.vote_s else 1)
+        if cfg.mode == "local":
+            # No azimuths, slownesses or depth phases: one compiled pass (same choice).
+            return kernels.local_gather(
+                a.time, a.sta, a.cls, a.tsig, self.used, float(t0), pred.time, pred.slow,
+                pred.sigma, pred.family, nph, float(extra_tol), cfg.n_sigma,
+            )  # fmt: skip
         tmax = np.nanmax(pred.time) if np.isfinite(pred.time).any() else 0.0
         lo = np.searchsorted(a.time, t0 - 30.0)
         hi = np.searchsorted(a.time, t0 + tmax + 60.0)
@@ -375,7 +382,6 @@ class Associator:
         if cand.size == 0:
             return np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0)
         s = a.sta[cand]
-        nph = pred.time.shape[0] if not first_only else (2 if cfg.vote_s else 1)
         cls = a.cls[cand]
         sl = a.slow[cand]
         has_sl = np.isfinite(sl)
@@ -504,37 +510,18 @@ class Associator:
         """Two-stage grid refinement in the layered model (robust L2 misfit)."""
         a, geo = self.a, self.geo
         x0, y0 = geo.xy(np.array(start[0]), np.array(start[1]))
-        x0, y0, z0 = float(x0), float(y0), float(start[2])
         sta = a.sta[got]
         t = a.time[got]
         tref = float(t.min())
         sig = np.hypot(a.tsig[got], np.where(ph == 0, 1.0, 2.0) * self.cfg.model_time_error)
         w = 1.0 / sig**2
-        cap = self.cfg.n_sigma**2
-        best = None
-        for step, nxy, zs in ((1.0, 4, np.arange(0.0, 31.0, 2.0)), (0.25, 4, None)):
-            u = np.arange(-nxy, nxy + 1) * step
-            if zs is None:
-                zs = np.clip(z0 + np.arange(-4, 5) * 0.5, 0.0, 40.0)
-            X, Y, Z = np.meshgrid(x0 + u, y0 + u, zs, indexing="ij")
-            X, Y, Z = X.ravel(), Y.ravel(), Z.ravel()
-            mis, ot = kernels.local_misfit(
-                X, Y, Z, geo.sx[sta], geo.sy[sta], ph.astype(np.int64), t - tref, w,
-                geo.tab["P"][0], geo.tab["S"][0], 0.25, cap,
-            )  # fmt: skip
-            ot = ot + tref
-            k = int(np.argmin(mis))
-            x0, y0, z0 = float(X[k]), float(Y[k]), float(Z[k])
-            best = (x0, y0, z0, float(ot[k]), float(mis[k]))
-        assert best is not None
-        lat, lon = geo.latlon(best[0], best[1])
-        return (
-            float(lat),
-            float(lon),
-            best[2],
-            best[3],
-            {"misfit": best[4], "x": best[0], "y": best[1]},
-        )
+        x, y, z, ot, mis = kernels.local_locate(
+            float(x0), float(y0), float(start[2]), geo.sx[sta], geo.sy[sta],
+            ph.astype(np.int64), t - tref, w, geo.tab["P"][0], geo.tab["S"][0], 0.25,
+            self.cfg.n_sigma**2,
+        )  # fmt: skip
+        lat, lon = geo.latlon(x, y)
+        return float(lat), float(lon), z, ot + tref, {"misfit": mis, "x": x, "y": y}
 
     def _score(self, lat, lon, depth, t0, got, ph, names, pred, loc) -> Event:
         cfg, a = self.cfg, self.a

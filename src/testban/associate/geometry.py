@@ -19,6 +19,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.spatial import cKDTree
 
+from testban.associate import kernels
 from testban.associate.config import AssociatorConfig
 from testban.locate import ModelErrors
 from testban.traveltime import KM_PER_DEG, distance_azimuth, travel_times
@@ -322,10 +323,9 @@ class LocalGeometry:
 
     def predict_xy(self, x: float, y: float, depth: float, idx: np.ndarray) -> Predicted:
         dx, dy = x - self.sx[idx], y - self.sy[idx]
-        d = np.hypot(dx, dy)
-        z = np.full(d.shape, depth)
-        tp, pp = self.first("P", d, z)
-        ts, ps = self.first("S", d, z)
+        (tpt, tpp), (tst, tsp) = self.tab["P"], self.tab["S"]
+        # Compiled, same bilinear figures as :meth:`first` (a call per candidate).
+        tp, pp, ts, ps, d = kernels.local_first(dx, dy, float(depth), tpt, tpp, tst, tsp, 0.25)
         e = self.cfg.model_time_error
         baz = np.degrees(np.arctan2(dx, dy)) % 360.0
         return Predicted(
