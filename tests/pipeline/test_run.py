@@ -239,3 +239,13 @@ def test_one_station_failing_leaves_the_others_and_is_retried(
     monkeypatch.setattr(run_module, "detect_group", real)
     _run(scenario, db, config=cfg)  # partial detection windows are redone
     assert per_station(db) == whole
+
+
+def test_empty_input_is_reported_not_raised(scenario, tmp_path):
+    _, stations, _, _ = scenario
+    (tmp_path / "empty").mkdir()
+    with open_store(tmp_path / "empty.sqlite") as store:
+        report = run_pipeline(sources_from_paths([tmp_path / "empty"]), stations, store)
+    text = report.text()
+    assert "nothing to process" in text and "no waveforms or detections to process" in text
+    assert report.totals()["windows"] == 0

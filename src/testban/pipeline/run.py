@@ -219,8 +219,13 @@ class RunReport:
     def text(self) -> str:
         """The run report as plain text (summary, one line per window, every problem)."""
         t = self.totals()
+        span = (
+            f"{UTCDateTime(self.start)} – {UTCDateTime(self.end)}"
+            if math.isfinite(self.start) and math.isfinite(self.end)
+            else "nothing to process"
+        )
         head = [
-            f"run {self.label!r}: {UTCDateTime(self.start)} – {UTCDateTime(self.end)}",
+            f"run {self.label!r}: {span}",
             f"stations: {len(self.stations)} ({', '.join(self.stations[:20])}"
             f"{' …' if len(self.stations) > 20 else ''})",
             f"windows: {t['windows']} ({t['done']} done, {t['partial']} partial, "
@@ -484,7 +489,7 @@ def run_pipeline(
     spans = [s for s in (extent, (min(ext_t), max(ext_t)) if ext_t else None) if s]
     if start is None or end is None:
         if not spans:
-            report.problems.append(ReadProblem("", "no waveforms or detections to process"))
+            report.problems.append(ReadProblem("input", "no waveforms or detections to process"))
             return report
         start = min(s[0] for s in spans) if start is None else start
         end = max(s[1] for s in spans) if end is None else end
