@@ -17,9 +17,10 @@ from testban.detect.config import (
     write_config,
 )
 from testban.detect.filters import band_sos, bandpass, bank_sos, usable_bands
-from testban.detect.pipeline import AUTH, detect_paths, detect_stream
 from testban.detect.qc import ChannelQuality, assess, clean, dilate
 from testban.detect.stalta import bank_sta_lta, recursive_sta_lta
+from testban.detect.station import AUTH, detect_stream
+from testban.detect.tables import detect_paths
 from testban.detect.trigger import Trigger, pick_triggers, trigger_onoff
 
 __all__ = [

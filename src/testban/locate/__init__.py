@@ -7,11 +7,11 @@
 >>> out.origins, out.origerrs, out.assocs, out.problems  # doctest: +SKIP
 """
 
-from testban.locate.bulletin import Relocated, locate_bulletin, locate_tables
 from testban.locate.locator import LocateError, Location, LocatorConfig, locate
 from testban.locate.model_errors import TIME_MODEL_ERRORS, ModelErrors
 from testban.locate.observations import Observations
 from testban.locate.phases import PHASE_ALIASES, PhaseTables, canonical_phase, phase_tables
+from testban.locate.tables import Relocated, locate_bulletin, locate_tables
 
 __all__ = [
     "PHASE_ALIASES",

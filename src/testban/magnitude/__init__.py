@@ -8,7 +8,7 @@
 
 Station formulas and their sources: :mod:`testban.magnitude.station`; network estimates:
 :mod:`testban.magnitude.network`; CSS3.0 ``stamag``/``netmag`` rows:
-:mod:`testban.magnitude.records`.
+:mod:`testban.magnitude.tables`.
 """
 
 from testban.magnitude.network import (
@@ -17,16 +17,6 @@ from testban.magnitude.network import (
     network_mean,
     network_mle,
     network_weighted_mean,
-)
-from testban.magnitude.records import (
-    SCALES,
-    MagnitudeProblem,
-    Scale,
-    magnitudes_for_tables,
-    network_magnitudes,
-    noise_stamags,
-    station_magnitudes,
-    with_magnitudes,
 )
 from testban.magnitude.station import (
     MB_DELTA,
@@ -44,6 +34,16 @@ from testban.magnitude.station import (
     q_vc,
     station_reasons,
     veith_clawson_table,
+)
+from testban.magnitude.tables import (
+    SCALES,
+    MagnitudeProblem,
+    Scale,
+    magnitudes_for_tables,
+    network_magnitudes,
+    noise_stamags,
+    station_magnitudes,
+    with_magnitudes,
 )
 
 __all__ = [

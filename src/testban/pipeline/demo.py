@@ -18,7 +18,7 @@ import numpy as np
 
 from testban.bulletin import write_bulletin
 from testban.compare import compare_records
-from testban.detect.pipeline import AUTH
+from testban.detect import AUTH
 from testban.io.css30 import read_tables, write_tables
 from testban.io.problems import ReadProblem
 from testban.locate import locate_bulletin

@@ -17,12 +17,6 @@ from testban.relocate.model import (
     slowness_vectors,
     to_local,
 )
-from testban.relocate.records import (
-    RelocationResult,
-    cluster_from_records,
-    relocate,
-    relocate_tables,
-)
 from testban.relocate.relative import (
     Relocation,
     double_difference,
@@ -31,6 +25,12 @@ from testban.relocate.relative import (
     master_times,
 )
 from testban.relocate.solve import Ellipse, RobustFit, confidence_scale, ellipse, robust_lsq
+from testban.relocate.tables import (
+    RelocationResult,
+    cluster_from_records,
+    relocate,
+    relocate_tables,
+)
 
 __all__ = [
     "AbsoluteLocations",
