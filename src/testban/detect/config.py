@@ -25,6 +25,7 @@ __all__ = [
     "BeamRing",
     "DetectConfig",
     "default_path",
+    "from_mapping",
     "from_toml",
     "read_config",
     "to_toml",
@@ -74,49 +75,85 @@ def _default_rings() -> tuple[BeamRing, ...]:
 class DetectConfig:
     """All station-processing parameters (times in s, frequencies in Hz, slowness s/°).
 
-    Detector
-        ``bands`` the filter bank; ``filter_order`` Butterworth order per band (causal);
-        ``sta``/``lta`` recursive STA/LTA lengths; ``off_ratio`` trigger-off level as a
-        fraction of each band's threshold; ``min_duration`` shortest trigger kept;
-        ``min_separation`` shortest time between two detections at one station.
-    Arrays
-        ``beam_rings`` the slowness grid; ``min_elements`` fewest live elements to beam.
-    Quality control
-        ``spike_sigma`` a sample standing out of its neighbours by this many robust
-        sigmas is a spike; ``clip_run`` this many equal extreme samples in a row are
-        clipped; ``settle`` seconds masked after every bad stretch (filter transients);
-        ``max_bad_fraction`` above this a channel is not used in the window.
-    Onset and features
-        ``onset_before``/``onset_after`` onset search around the trigger; ``s_max_delay``
-        S search window after P on 3-C stations (0 disables it); ``snippet`` seconds of
-        data either side of an onset handed to the measurement functions.
-    Streaming
-        ``window`` processing window length; the overlap is derived (:attr:`overlap`).
-    Channels
-        ``vertical`` channel-code patterns of the detection channel (first matching wins);
-        ``min_sampling_rate`` slower channels are skipped.
+    Each field says its unit and why it has its value; the same values serve every data
+    set (IMS arrays, 3-C stations, regional networks), never tuned to one recording.
     """
 
+    # ------------------------------------------------------------------ detector
+    #: The filter bank (Hz, amplitude-SNR thresholds): overlapping octave-wide bands over
+    #: 0.5–8 Hz, where teleseismic P (≈1–2 Hz) and regional P/S (2–8 Hz) stand above the
+    #: microseism; thresholds ≈ 3 (STA/LTA of power ≈ 9), as in the IDC's DFX beams, a
+    #: little higher in the noisier high bands to keep the false-alarm rate flat.
     bands: tuple[Band, ...] = field(default_factory=_default_bands)
+    #: Butterworth order per band (causal, poles): 3 keeps onsets sharp (little ringing
+    #: ahead of the arrival) while falling 18 dB/octave outside the band.
     filter_order: int = 3
+    #: Short-term average length (s): about one period of the longest-period band's
+    #: centre (1 Hz), so one cycle of a P onset fills it.
     sta: float = 1.0
+    #: Long-term average length (s): ≥ 30 × STA, long enough to measure the noise level
+    #: across microseism beats yet short enough to follow its diurnal change.
     lta: float = 30.0
+    #: Trigger-off level as a fraction of a band's threshold (dimensionless): a detection
+    #: ends when the ratio falls to half its on-level (hysteresis against chatter).
     off_ratio: float = 0.5
+    #: Shortest trigger kept (s): half a period at 1 Hz; spikes and glitches are shorter.
     min_duration: float = 0.5
+    #: Shortest time between two detections at one station (s): a P coda re-triggers
+    #: within a few seconds; 4 s still separates Pn from Pg beyond ~30 km.
     min_separation: float = 4.0
+
+    # -------------------------------------------------------------------- arrays
+    #: Beam slowness grid (s/°, azimuths per ring): vertical incidence, teleseismic P
+    #: (≈ 5.5 s/°), Pn (≈ 9–13.5 s/°); ring spacing keeps the beam loss at 1–2 Hz under
+    #: ~3 dB for arrays of ≤ 20 km aperture.
     beam_rings: tuple[BeamRing, ...] = field(default_factory=_default_rings)
+    #: Fewest live elements to beam (count): three elements are the fewest that resolve a
+    #: plane wave's two slowness components with one redundant sensor.
     min_elements: int = 3
+
+    # ----------------------------------------------------------- quality control
+    #: A sample standing out of its neighbours by this many robust sigmas (MAD-based,
+    #: dimensionless) is a spike: Gaussian noise exceeds 40 σ with probability ~0.
     spike_sigma: float = 40.0
+    #: This many equal extreme samples in a row are clipping (count): a real signal
+    #: repeats its extreme value at most twice at the sampling rates of the IMS.
     clip_run: int = 4
+    #: Seconds masked after every bad stretch (s): the settling time of the 0.5 Hz band's
+    #: 3rd-order filter (a few periods) so that its transient does not trigger.
     settle: float = 8.0
+    #: Above this fraction of bad samples (dimensionless) a channel is not used in the
+    #: window: its noise estimate would rest on less than half of the data.
     max_bad_fraction: float = 0.5
+
+    # --------------------------------------------------------- onset and features
+    #: Onset search before the trigger time (s): STA/LTA triggers up to ~one STA plus a
+    #: few periods after an emergent onset.
     onset_before: float = 3.0
+    #: Onset search after the trigger time (s): the trigger rarely precedes the onset by
+    #: more than one period at 1 Hz.
     onset_after: float = 1.0
+    #: S search window after P on 3-C stations (s; 0 disables it): S−P reaches ~60 s at
+    #: ~5° (≈ 550 km), the range of regional S at the IMS's 3-C stations.
     s_max_delay: float = 60.0
+    #: Seconds of data either side of an onset handed to the measurement functions (s):
+    #: room for the A5/2 window (−0.5 … +5.5 s), f-k windows and noise before the onset.
     snippet: float = 40.0
+
+    # ----------------------------------------------------------------- streaming
+    #: Processing window (s): an hour keeps memory flat with the input's length; the
+    #: overlap read before each window is derived (:attr:`overlap`).
     window: float = 3600.0
+
+    # ------------------------------------------------------------------ channels
+    #: Channel-code patterns of the detection channel (fnmatch; first matching wins):
+    #: SEED band codes for broadband, short-period and unnamed verticals.
     vertical: tuple[str, ...] = ("?HZ", "?SZ", "?Z", "Z")
+    #: Slower channels are skipped (Hz): below 5 Hz no band of the bank fits under the
+    #: Nyquist frequency (long-period channels are for surface waves, not detection).
     min_sampling_rate: float = 5.0
+    #: Per-station overrides (``[stations.<CODE>]`` tables with the keys above), e.g.
+    #: other bands for a station with a noise peak.
     stations: dict[str, dict[str, Any]] = field(default_factory=dict)
 
     @property
@@ -157,9 +194,14 @@ def _coerce(raw: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
+def from_mapping(raw: dict[str, Any]) -> DetectConfig:
+    """A configuration from parsed TOML (keys not given keep their defaults)."""
+    return DetectConfig(**_coerce(raw))
+
+
 def from_toml(text: str) -> DetectConfig:
     """A configuration from TOML text (keys not given keep their defaults)."""
-    return DetectConfig(**_coerce(tomllib.loads(text)))
+    return from_mapping(tomllib.loads(text))
 
 
 def read_config(path: str | Path | None = None) -> DetectConfig:

@@ -402,6 +402,7 @@ def detect_stream(
     end: UTCDateTime | float | None = None,
     first_arid: int = 1,
     source: str = "stream",
+    auth: str = AUTH,
 ) -> tuple[list[Arrival], list[Amplitude], list[ReadProblem]]:
     """Detect arrivals in ``stream`` and measure them.
 
@@ -416,6 +417,8 @@ def detect_stream(
         the detector up); default all.
     first_arid : ``arid`` of the first arrival (``ampid`` equals the arid it measures).
     source : name used in the problems reported.
+    auth : author of the rows (CSS3.0 ``auth``): a run's own name, so that its detections
+        are told from other authors' in a store.
 
     Returns
     -------
@@ -503,7 +506,7 @@ def detect_stream(
     for unit, row in rows:
         public = {k: v for k, v in row.items() if not k.startswith("_")}
         arr = rounded(
-            Arrival(sta=unit.sta, arid=arid, jdate=jdate(row["time"]), auth=AUTH, **public)
+            Arrival(sta=unit.sta, arid=arid, jdate=jdate(row["time"]), auth=auth, **public)
         )
         arrivals.append(arr)
         if math.isfinite(row["_amp"]):
@@ -523,7 +526,7 @@ def detect_stream(
                         units=row["_units"],
                         clip=row["clip"],
                         inarrival="y",
-                        auth=AUTH,
+                        auth=auth,
                     )
                 )
             )
@@ -542,7 +545,7 @@ def detect_stream(
                             iphase="S",
                             deltim=_na(dts),
                             snr=_na(snr),
-                            auth=AUTH,
+                            auth=auth,
                         )
                     )
                 )

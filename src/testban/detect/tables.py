@@ -18,7 +18,7 @@ from typing import Any
 from obspy import Stream, Trace, UTCDateTime
 
 from testban.detect.config import DetectConfig
-from testban.detect.station import detect_stream
+from testban.detect.station import AUTH, detect_stream
 from testban.io.problems import ReadProblem
 from testban.records.css30 import Amplitude, Arrival
 
@@ -76,6 +76,7 @@ def detect_paths(
     progress: Callable[[int, int], None] | None = None,
     *,
     cache_dir: PathLike | None = None,
+    auth: str = AUTH,
 ) -> tuple[list[Path], list[ReadProblem]]:
     """Detect arrivals in waveform files and write CSS3.0 CSV tables to ``out_dir``.
 
@@ -149,6 +150,7 @@ def detect_paths(
                 end=we,
                 first_arid=len(arrivals) + 1,
                 source=f"window {UTCDateTime(ws)}",
+                auth=auth,
             )
             arrivals += arr
             amplitudes += amp

@@ -11,7 +11,6 @@ The tables are derived from :mod:`testban.records.css30` (:mod:`testban.store.sc
 
 from testban.store.db import (
     ORIGIN_CHILDREN,
-    Replaced,
     RunRow,
     Store,
     StoreError,
@@ -23,8 +22,6 @@ from testban.store.db import (
     open_engine,
     open_store,
     read_rows,
-    replace_arrivals,
-    replace_window,
     runs,
     start_run,
     store_url,
@@ -47,6 +44,17 @@ from testban.store.schema import (
     record_to_row,
     row_to_record,
     run_table,
+)
+from testban.store.windows import (
+    Replaced,
+    atomic,
+    keep_ids,
+    origin_key,
+    replace_arrivals,
+    replace_events,
+    replace_window,
+    taken_arrivals,
+    window_detections,
 )
 
 __all__ = [
@@ -83,4 +91,10 @@ __all__ = [
     "start_run",
     "store_url",
     "window_done",
+    "atomic",
+    "keep_ids",
+    "origin_key",
+    "replace_events",
+    "taken_arrivals",
+    "window_detections",
 ]

@@ -1,4 +1,4 @@
-"""Opening a store, writing and reading CSS3.0 rows, windows replaced in one transaction.
+"""Opening a store, writing and reading CSS3.0 rows, run state and ids.
 
 A store is a database URL: a plain path (``bulletin.sqlite``) or ``sqlite:///path`` is an
 SQLite file, anything else (``postgresql+psycopg://user:pw@host/db``) is handed to
@@ -7,12 +7,11 @@ SQLAlchemy. The schema is created on open.
 Writes that must be all-or-nothing take a :class:`~sqlalchemy.orm.Session` and run inside
 one transaction, committed when they return (a savepoint, committed by the caller, inside
 a transaction the caller began with ``session.begin()``): an exception inside leaves the
-store as it was.
+store as it was. Windows replaced with their ids kept are in :mod:`testban.store.windows`.
 """
 
 from __future__ import annotations
 
-import dataclasses
 import json
 import os
 import time as _time
@@ -239,174 +238,9 @@ def load_bulletin(session: Session, orids: Iterable[int] | None = None) -> dict[
     return out
 
 
-# ------------------------------------------------------------------ windows, idempotently
-
-
-class Replaced(NamedTuple):
-    """What :func:`replace_window` did: rows deleted and inserted per table."""
-
-    deleted: dict[str, int]
-    inserted: dict[str, int]
-
-
-def _in_window(t: sa.Table, t0: float, t1: float) -> sa.ColumnElement[bool]:
-    return sa.and_(t.c.time >= t0, t.c.time < t1)
-
-
-def replace_window(
-    session: Session,
-    t0: float,
-    t1: float,
-    tables: Mapping[str, Iterable[Record]],
-    *,
-    auth: str,
-    arrival_auth: str | None = None,
-    run_id: int | None = None,
-    counts: Mapping[str, Any] | None = None,
-    report: str = "",
-) -> Replaced:
-    """Replace the automatic bulletin of window ``[t0, t1)`` by ``tables``, atomically.
-
-    Deletes the origins of author ``auth`` whose time lies in the window, with their
-    ``assoc``, ``origerr``, ``netmag``, ``stamag`` and ``event`` rows (events whose
-    preferred origin is one of them); when ``tables`` has an ``arrival`` entry, also the
-    arrivals of author ``arrival_auth`` (default ``auth``) timed in the window and their
-    ``amplitude`` rows. Then inserts ``tables`` (``{table: rows}``). All of it happens in
-    one transaction, so re-running a window never duplicates its events and an exception
-    part-way (here or in the caller's enclosing transaction) leaves the store unchanged.
-    Origins of other authors (reviewed events) are never touched.
-
-    Every new origin must have author ``auth`` and a time in the window (an origin outside
-    would survive the next re-run and be duplicated), and so must every new arrival (author
-    ``arrival_auth``); otherwise :class:`StoreError` is raised before anything is written.
-    With ``run_id``, that ``run`` row is marked ``done`` in the same transaction.
-    """
-    if not t0 < t1:
-        raise StoreError(f"empty window [{t0}, {t1})")
-    arrival_auth = auth if arrival_auth is None else arrival_auth
-    materialised = {name: list(rows) for name, rows in tables.items()}
-    for name in materialised:
-        _table(name)
-    _check_window_rows(materialised.get("origin", []), t0, t1, auth, "origin")
-    _check_window_rows(materialised.get("arrival", []), t0, t1, arrival_auth, "arrival")
-    deleted: dict[str, int] = {}
-    with _transaction(session):
-        o = TABLES_SQL["origin"]
-        orids = sa.select(o.c.orid).where(o.c.auth == auth, _in_window(o, t0, t1))
-        ev = TABLES_SQL["event"]
-        deleted["event"] = _delete(session, ev, ev.c.prefor.in_(orids))
-        for name in ORIGIN_CHILDREN:
-            t = TABLES_SQL[name]
-            deleted[name] = _delete(session, t, t.c.orid.in_(orids))
-        deleted["origin"] = _delete(session, o, o.c.orid.in_(orids))
-        if "arrival" in materialised:
-            a = TABLES_SQL["arrival"]
-            arids = sa.select(a.c.arid).where(a.c.auth == arrival_auth, _in_window(a, t0, t1))
-            amp = TABLES_SQL["amplitude"]
-            deleted["amplitude"] = _delete(session, amp, amp.c.arid.in_(arids))
-            deleted["arrival"] = _delete(session, a, a.c.arid.in_(arids))
-        inserted = {name: _insert(session, name, rows) for name, rows in materialised.items()}
-        if run_id is not None:
-            _finish(session, run_id, "done", counts, report)
-    return Replaced(deleted, inserted)
-
-
-def _arrival_key(a: Record) -> tuple:
-    """What makes two detections the same: station, channel, phase, author, time to 1 ms."""
-    return (a.sta, a.chan, a.iphase, a.auth, round(float(a.time), 3))  # type: ignore[attr-defined]
-
-
-def replace_arrivals(
-    session: Session,
-    t0: float,
-    t1: float,
-    arrivals: Iterable[Record],
-    amplitudes: Iterable[Record] = (),
-    *,
-    auths: Iterable[str],
-) -> tuple[list[Record], list[Record], Replaced]:
-    """Replace the detections of authors ``auths`` timed in ``[t0, t1)``, atomically.
-
-    ``amplitudes`` refer to ``arrivals`` by the arids given. A new arrival equal to a
-    stored one (station, channel, phase, author, time to 1 ms) keeps the stored arid (and
-    its amplitudes their ampids), so re-running detection over a window leaves the
-    arrivals, and every ``assoc`` row pointing at them, as they were. Stored arrivals not
-    produced again are deleted with their ``amplitude`` and ``assoc`` rows; new ones get
-    ids from ``lastid``. Returns the rows as stored (final ids) and the counts.
-    """
-    if not t0 < t1:
-        raise StoreError(f"empty window [{t0}, {t1})")
-    auths = sorted(set(auths))
-    arrivals, amplitudes = list(arrivals), list(amplitudes)
-    for a in arrivals:
-        if not t0 <= a.time < t1 or a.auth not in auths:  # type: ignore[attr-defined]
-            raise StoreError(
-                f"arrival arid={a.arid} (time {a.time}, auth {a.auth!r}) is not in window "  # type: ignore[attr-defined]
-                f"[{t0}, {t1}) of authors {auths}"
-            )
-    ta, tm, tas = TABLES_SQL["arrival"], TABLES_SQL["amplitude"], TABLES_SQL["assoc"]
-    in_window = sa.and_(ta.c.auth.in_(auths), _in_window(ta, t0, t1))
-    with _transaction(session):
-        old = read_rows(session, "arrival", in_window)
-        old_by_key = {_arrival_key(a): a for a in old}
-        old_amps = read_rows(
-            session, "amplitude", tm.c.arid.in_(sa.select(ta.c.arid).where(in_window))
-        )
-        old_ampid = {(m.arid, m.amptype, m.chan): m.ampid for m in old_amps}  # type: ignore[attr-defined]
-        arid_of: dict[int, int] = {}
-        fresh = [a for a in arrivals if _arrival_key(a) not in old_by_key]
-        new_ids = iter(next_ids(session, "arid", len(fresh)))
-        kept_old: set[int] = set()
-        out_arr = []
-        for a in arrivals:
-            prev = old_by_key.get(_arrival_key(a))
-            arid = prev.arid if prev is not None else next(new_ids)  # type: ignore[attr-defined]
-            if prev is not None:
-                kept_old.add(arid)
-            arid_of[a.arid] = arid  # type: ignore[attr-defined]
-            out_arr.append(_with(a, arid=arid))
-        out_amp = []
-        pending = []
-        for m in amplitudes:
-            if m.arid not in arid_of:  # type: ignore[attr-defined]
-                continue
-            arid = arid_of[m.arid]  # type: ignore[attr-defined]
-            ampid = old_ampid.get((arid, m.amptype, m.chan))  # type: ignore[attr-defined]
-            out_amp.append(_with(m, arid=arid, ampid=ampid if ampid is not None else -1))
-            if ampid is None:
-                pending.append(len(out_amp) - 1)
-        for i, ampid in zip(pending, next_ids(session, "ampid", len(pending)), strict=True):
-            out_amp[i] = _with(out_amp[i], ampid=ampid)
-        gone = [a.arid for a in old if a.arid not in kept_old]  # type: ignore[attr-defined]
-        deleted = {"assoc": 0, "amplitude": 0, "arrival": 0}
-        old_arids = sa.select(ta.c.arid).where(in_window)
-        deleted["amplitude"] = _delete(session, tm, tm.c.arid.in_(old_arids))
-        for i in range(0, len(gone), _CHUNK):
-            deleted["assoc"] += _delete(session, tas, tas.c.arid.in_(gone[i : i + _CHUNK]))
-        deleted["arrival"] = _delete(session, ta, in_window)
-        inserted = {"arrival": _insert(session, "arrival", out_arr)}
-        inserted["amplitude"] = _insert(session, "amplitude", out_amp)
-    return out_arr, out_amp, Replaced(deleted, inserted)
-
-
-def _with(record: Record, **changes: Any) -> Record:
-    return dataclasses.replace(record, **changes)  # type: ignore[type-var]
-
-
 def _delete(session: Session, table: sa.Table, where: sa.ColumnElement[bool]) -> int:
     result = session.execute(sa.delete(table).where(where))
     return int(getattr(result, "rowcount", 0) or 0)
-
-
-def _check_window_rows(rows: list[Record], t0: float, t1: float, auth: str, name: str) -> None:
-    for r in rows:
-        t, a = getattr(r, "time"), getattr(r, "auth")  # noqa: B009 (any record type)
-        if not t0 <= t < t1 or a != auth:
-            key = "orid" if name == "origin" else "arid"
-            raise StoreError(
-                f"{name} {key}={getattr(r, key)} (time {t}, auth {a!r}) is not an {auth!r} "
-                f"{name} of window [{t0}, {t1}); re-running the window would duplicate it"
-            )
 
 
 # ------------------------------------------------------------------------- run state
