@@ -161,12 +161,12 @@ def compare_records(
         for o in ours:
             c = Counter(ref_of_arid[s.arid] for s in by_orid.get(o.orid, []) if s.arid in
                         ref_of_arid)  # fmt: skip
-            counts += [(-n, o.orid, r) for r, n in c.items()]
-        for negn, orid, r in sorted(counts):
-            if orid in pairs or r in taken_ref:
+            counts += [(-n, o.orid, rid) for rid, n in c.items()]
+        for negn, orid, rid in sorted(counts):
+            if orid in pairs or rid in taken_ref:
                 continue
-            pairs[orid] = (r, "arrivals", -negn)
-            taken_ref.add(r)
+            pairs[orid] = (rid, "arrivals", -negn)
+            taken_ref.add(rid)
     ref_left = [r for r in ref_all if r.orid not in taken_ref]
     if ref_left:
         rlat = np.array([r.lat for r in ref_left])
@@ -184,11 +184,11 @@ def compare_records(
             for k, d in zip(near, dk, strict=True):
                 if d <= max_km:
                     cand.append((d / max_km + dt[k] / max_dt, o.orid, ref_left[k].orid))
-        for _c, orid, r in sorted(cand):
-            if orid in pairs or r in taken_ref:
+        for _c, orid, rid in sorted(cand):
+            if orid in pairs or rid in taken_ref:
                 continue
-            pairs[orid] = (r, "distance", 0)
-            taken_ref.add(r)
+            pairs[orid] = (rid, "distance", 0)
+            taken_ref.add(rid)
 
     ref_map = {r.orid: r for r in ref_all}
     selected = {

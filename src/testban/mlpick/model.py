@@ -68,7 +68,7 @@ def _build() -> Any:
     import torch
     from seisbench.models import PhaseNet
 
-    class PickerXL(PhaseNet):  # type: ignore[misc, valid-type]
+    class PickerXL(PhaseNet):
         """SeisBench PhaseNet with PickerXL's input scaling (one peak over all components)."""
 
         def annotate_batch_pre(self, batch: torch.Tensor, argdict: dict[str, Any]) -> Any:

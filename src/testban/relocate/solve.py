@@ -105,7 +105,7 @@ def _solve(
 
 
 def robust_lsq(
-    A: sp.spmatrix | np.ndarray,
+    A: sp.csr_matrix | np.ndarray,
     d: np.ndarray,
     groups: np.ndarray,
     *,

@@ -83,12 +83,12 @@ def cluster_from_records(
     ii, jj, ks, ti, tj = [], [], [], [], []
     for k in np.unique(kk):
         rows_k = np.flatnonzero(kk == k)
-        a, b = np.triu_indices(rows_k.size)  # includes (i, i): the event's own pick
-        ii.append(ev[rows_k[a]])
-        jj.append(ev[rows_k[b]])
-        ks.append(np.full(a.size, k))
-        ti.append(tt[rows_k[a]])
-        tj.append(tt[rows_k[b]])
+        first, second = np.triu_indices(rows_k.size)  # includes (i, i): the event's own pick
+        ii.append(ev[rows_k[first]])
+        jj.append(ev[rows_k[second]])
+        ks.append(np.full(first.size, k))
+        ti.append(tt[rows_k[first]])
+        tj.append(tt[rows_k[second]])
     pairs = PairTimes(*(np.concatenate(x) for x in (ii, jj, ks, ti, tj)))
     return Cluster(tuple(str(o.orid) for o in origins), sp, pairs)
 

@@ -104,7 +104,8 @@ def _find_event(store: Store, evid: int) -> StoredEvent | None:
     with store.session() as session:
         found = query_events(session, eventid=evid, limit=10)
     by_evid = [e for e in found if e.origin.evid == evid]
-    return (by_evid or found or [None])[0]
+    best = by_evid or found
+    return best[0] if best else None
 
 
 def event_detail(store: Store, ev: StoredEvent) -> dict[str, Any]:

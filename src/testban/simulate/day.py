@@ -5,15 +5,28 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from obspy import Stream, UTCDateTime
 
 from testban.io.css30 import write_tables
-from testban.records.css30 import Affiliation, Arrival, Assoc, Event, Origin, Site, Sitechan
+from testban.records.css30 import (
+    Affiliation,
+    Arrival,
+    Assoc,
+    Event,
+    Origin,
+    Record,
+    Site,
+    Sitechan,
+)
 from testban.simulate.arrivals import simulate_arrivals
 from testban.simulate.seismicity import TimeLike, draw_events, epoch
 from testban.simulate.stations import Station, as_stations, css_rows, ims_like_network
 from testban.simulate.waveforms import simulate_waveforms
+
+if TYPE_CHECKING:
+    from testban.network import Network
 
 
 @dataclass
@@ -39,7 +52,7 @@ class SimulationResult:
         """Share of arrivals that belong to no event."""
         return 1.0 - len(self.assocs) / len(self.arrivals) if self.arrivals else 0.0
 
-    def tables(self) -> dict[str, list]:
+    def tables(self) -> dict[str, Sequence[Record]]:
         """``{table: rows}`` for :func:`testban.io.css30.write_tables`."""
         return {
             "arrival": self.arrivals,
@@ -55,7 +68,7 @@ class SimulationResult:
 def simulate_day(
     start: TimeLike,
     seed: int = 0,
-    network: Sequence[Station] | Sequence[Site] | None = None,
+    network: Network | Sequence[Station] | Sequence[Site] | None = None,
     explosions: Sequence[tuple] = (),
     waveforms_for: Iterable[str] | None = None,
     duration: float = 86400.0,

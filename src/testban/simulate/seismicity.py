@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import TypeAlias
 
 import numpy as np
 from obspy import UTCDateTime
@@ -25,7 +26,7 @@ from testban.traveltime.geometry import destination, distance_azimuth
 #: at M ≥ 3.5 — the REB's 50–150 events/day at mb ≥ ~3.5 — and ≈ 1,100–1,200/day at 2.5.
 RATE_PER_DAY = 1150.0
 
-TimeLike = UTCDateTime | float | str
+TimeLike: TypeAlias = UTCDateTime | float | str
 
 # Depth distributions: (weight, top km, bottom km) bands, uniform within a band.
 RIDGE = ((1.0, 2.0, 15.0),)

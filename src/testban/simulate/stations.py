@@ -108,7 +108,7 @@ def css_rows(stations: Sequence[Station]) -> dict[str, list]:
             )
 
     for s in stations:
-        common = dict(ondate=2000001, staname=s.name if s.name != "-" else f"testban {s.code}")
+        staname = s.name if s.name != "-" else f"testban {s.code}"
         affs.append(Affiliation(net=PRIMARY_NET if s.primary else AUXILIARY_NET, sta=s.code))
         if s.is_array:
             sites.append(
@@ -119,7 +119,8 @@ def css_rows(stations: Sequence[Station]) -> dict[str, list]:
                     elev=s.elev,
                     statype="ar",
                     refsta=s.code,
-                    **common,
+                    ondate=2000001,
+                    staname=staname,
                 )
             )
             lat, lon = element_positions(s)
@@ -134,7 +135,8 @@ def css_rows(stations: Sequence[Station]) -> dict[str, list]:
                         refsta=s.code,
                         dnorth=e.dnorth,
                         deast=e.deast,
-                        **common,
+                        ondate=2000001,
+                        staname=staname,
                     )
                 )
                 three = s.three_c and i == 0
@@ -148,7 +150,8 @@ def css_rows(stations: Sequence[Station]) -> dict[str, list]:
                     elev=s.elev,
                     statype="ss",
                     refsta=s.code,
-                    **common,
+                    ondate=2000001,
+                    staname=staname,
                 )
             )
             add_chans(s.code, ("BHZ", "BHN", "BHE") if s.three_c else ("BHZ",), s.samprate)
@@ -223,8 +226,8 @@ def as_stations(network: Any) -> list[Station]:
         return stations_from_sites(css["site"], css["affiliation"], css["sitechan"])
     items = list(network)
     if items and isinstance(items[0], Site):
-        return stations_from_sites(items)  # type: ignore[arg-type]
-    return items  # type: ignore[return-value]
+        return stations_from_sites(items)
+    return items
 
 
 # ------------------------------------------------------------------- generated network
