@@ -39,8 +39,26 @@ def _root(
             "--version", callback=_print_version, is_eager=True, help="Print the version."
         ),
     ] = False,
+    log_level: Annotated[
+        str,
+        typer.Option(
+            help="What the stages log (module loggers under 'testban'): DEBUG, INFO, "
+            "WARNING, ERROR."
+        ),
+    ] = "WARNING",
 ) -> None:
     """testban — an open International Data Centre for the nuclear-test ban."""
+    import logging
+
+    from rich.logging import RichHandler
+
+    level = getattr(logging, log_level.upper(), None)
+    if not isinstance(level, int):
+        raise typer.BadParameter(f"unknown level {log_level!r}", param_hint="--log-level")
+    handler = RichHandler(console=err_console, show_path=False, rich_tracebacks=False)
+    logger = logging.getLogger("testban")
+    logger.handlers[:] = [handler]
+    logger.setLevel(level)
 
 
 @app.command()
@@ -138,23 +156,41 @@ def run(
         str, typer.Option(help="Station metadata (StationXML, CSS3.0 tables, .geom, CSV).")
     ] = "",
     store: Annotated[
-        str, typer.Option(help="Store: an SQLite file or a database URL.")
-    ] = "testban.sqlite",
+        str | None,
+        typer.Option(help="Store: an SQLite file or a database URL \\[config: store.url]."),
+    ] = None,
     start: Annotated[str | None, typer.Option(help="Start (UTC, ISO 8601); default: data.")] = None,
     end: Annotated[str | None, typer.Option(help="End (UTC, ISO 8601); default: data.")] = None,
-    window: Annotated[float, typer.Option(help="Processing window (s).")] = 3600.0,
+    window: Annotated[
+        float | None, typer.Option(help="Processing window (s) \\[config: run.window, 3600].")
+    ] = None,
     arrivals: Annotated[
         Path | None,
         typer.Option(help="Detections from elsewhere: arrival.csv or a CSS3.0 directory."),
     ] = None,
-    label: Annotated[str, typer.Option(help="Run label (resume key) in the store.")] = "testban",
+    label: Annotated[
+        str | None,
+        typer.Option(help="Run label (resume key) in the store \\[config: run.label, testban]."),
+    ] = None,
+    auth: Annotated[
+        str | None,
+        typer.Option(help="Author of every row written \\[config: run.auth, testban]."),
+    ] = None,
     redo: Annotated[bool, typer.Option(help="Re-process windows already done.")] = False,
     workers: Annotated[int, typer.Option(help="Local Dask workers (processes); 0 = run here.")] = 0,
+    threads: Annotated[int, typer.Option(help="Threads per local Dask worker.")] = 1,
     scheduler: Annotated[
         str | None, typer.Option(help="Address of a running Dask scheduler.")
     ] = None,
     config: Annotated[
-        Path | None, typer.Option(help="Detector configuration (TOML); default: built in.")
+        Path | None,
+        typer.Option(
+            help="Run configuration (TOML) with tables \\[run], \\[store], \\[detect], \\[associate] "
+            "(preset = global|local, then any associator field) and \\[locate] (the events' "
+            "final location); `testban config` writes the defaults with each setting's unit "
+            "and reason. A file without these tables is read as a detector configuration. "
+            "Options given here override the file."
+        ),
     ] = None,
     report: Annotated[
         Path | None, typer.Option(help="Run report file; default: next to the store.")
@@ -165,21 +201,29 @@ def run(
     Windows already done are skipped (resume); re-running a window replaces its
     automatic events, never duplicates them.
     """
+    import dataclasses
     from contextlib import ExitStack
 
     from obspy import UTCDateTime
     from rich.progress import Progress
 
-    from testban.detect import read_config
     from testban.network import read_network
-    from testban.pipeline.run import RunConfig, run_pipeline, sources_from_paths
+    from testban.pipeline.config import ConfigError, read_run_config
+    from testban.pipeline.run import run_pipeline, sources_from_paths
     from testban.store import open_store
 
     if not stations:
         raise typer.BadParameter("--stations is required (station metadata)")
+    try:
+        cfg = read_run_config(config)
+    except ConfigError as exc:
+        raise typer.BadParameter(str(exc), param_hint="--config") from exc
+    given = {"window": window, "label": label, "auth": auth, "store": store}
+    cfg = dataclasses.replace(cfg, **{k: v for k, v in given.items() if v is not None})
+    if redo:
+        cfg = dataclasses.replace(cfg, redo=True)
     network, problems = read_network(stations)
     external, ext_amps = _read_external(arrivals)
-    cfg = RunConfig(window=window, label=label, redo=redo, detect=read_config(config))
     t0 = float(UTCDateTime(start)) if start else None
     t1 = float(UTCDateTime(end)) if end else None
     with ExitStack() as stack:
@@ -191,10 +235,10 @@ def run(
                 client = stack.enter_context(Client(scheduler))
             else:
                 cluster = stack.enter_context(
-                    LocalCluster(n_workers=workers, threads_per_worker=1, processes=True)
+                    LocalCluster(n_workers=workers, threads_per_worker=threads, processes=True)
                 )
                 client = stack.enter_context(Client(cluster))
-        db = stack.enter_context(open_store(store))
+        db = stack.enter_context(open_store(cfg.store))
         bar = stack.enter_context(Progress(console=console, transient=True))
         tasks = {k: bar.add_task(k, total=None) for k in ("detect", "associate")}
 
@@ -210,13 +254,37 @@ def run(
     result.problems[:0] = problems
     text = result.text()
     if report is None:
-        base = Path(store) if "://" not in store else Path.cwd() / "testban"
-        report = base.with_name(f"{base.stem}.{label}.run-report.txt")
+        base = Path(cfg.store) if "://" not in cfg.store else Path.cwd() / "testban"
+        report = base.with_name(f"{base.stem}.{cfg.label}.run-report.txt")
     report.write_text(text, encoding="utf-8")
     for line in text.splitlines()[:5]:
         console.print(line, markup=False, highlight=False)
     _report_problems(result.problems, "while surveying the input")
     console.print(f"run report: {report}")
+
+
+@app.command("config")
+def config_(
+    out: Annotated[
+        Path | None, typer.Option(help="Write the configuration here; default: print it.")
+    ] = None,
+    config: Annotated[
+        Path | None, typer.Option(help="Start from this run configuration instead.")
+    ] = None,
+) -> None:
+    """The run configuration (TOML) with every setting's unit and reason: the defaults, or
+    a file's settings completed with them. Edit it and pass it to `testban run --config`."""
+    from testban.pipeline.config import ConfigError, read_run_config, run_config_toml
+
+    try:
+        text = run_config_toml(read_run_config(config))
+    except ConfigError as exc:
+        raise typer.BadParameter(str(exc), param_hint="--config") from exc
+    if out is None:
+        sys.stdout.write(text)
+    else:
+        out.write_text(text, encoding="utf-8")
+        console.print(f"wrote {out}")
 
 
 def _read_external(path: Path | None) -> tuple[list, list]:

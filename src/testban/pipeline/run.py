@@ -15,7 +15,7 @@ over different spans meet the same windows). For each window ``[ws, we)``:
    stored detections (:meth:`testban.associate.Associator.run_window`: association,
    location, event definition criteria), sized (mb, ML, Ms, mb(Lg)) and stored, replacing
    the window's earlier automatic events in one transaction that also marks the window
-   done (:func:`testban.store.replace_window`). A window is first associated as if no
+   done (:func:`testban.store.replace_events`). A window is first associated as if no
    earlier event had taken any detection (so windows can run in parallel); if one of its
    events uses a detection that an event of an earlier window took (about one window in
    ten on a simulated IMS day), it is associated again without those detections. The
@@ -32,31 +32,30 @@ same either way. Only this driver writes to the store.
 from __future__ import annotations
 
 import dataclasses
+import logging
 import math
 import os
 import time as _time
 import traceback
 from bisect import bisect_left
-from collections.abc import Callable, Iterable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import sqlalchemy as sa
 from obspy import Stream, UTCDateTime
 
 from testban.associate import Associator, AssociatorConfig
-from testban.detect import DetectConfig, detect_stream
+from testban.detect import AUTH, DetectConfig, detect_stream
 from testban.io.archive import Archive
 from testban.io.problems import ReadProblem
 from testban.magnitude import network_magnitudes, station_magnitudes, with_magnitudes
 from testban.network import Network
+from testban.pipeline.config import ASSOCIATION_PAD, RunConfig
 from testban.records.css30 import (
     Amplitude,
     Arrival,
     Assoc,
-    Event,
     Netmag,
     Origerr,
     Origin,
@@ -66,16 +65,21 @@ from testban.records.css30 import (
 )
 from testban.store import (
     Store,
+    atomic,
     finish_run,
     insert_tables,
     next_ids,
     read_rows,
     replace_arrivals,
-    replace_window,
+    replace_events,
     start_run,
+    taken_arrivals,
+    window_detections,
     window_done,
 )
 from testban.store.schema import TABLES_SQL
+
+log = logging.getLogger(__name__)
 
 __all__ = [
     "RunConfig",
@@ -88,30 +92,6 @@ __all__ = [
     "sources_from_paths",
     "survey",
 ]
-
-#: Seconds searched before a window's first origin time by the associator (its pad).
-ASSOCIATION_PAD = 40.0
-
-
-@dataclass(frozen=True)
-class RunConfig:
-    """What a run does: window length, labels, and each stage's parameters."""
-
-    window: float = 3600.0
-    label: str = "testban"
-    auth: str = "testban"
-    #: Re-process windows already done (their rows are replaced, ids kept where equal).
-    redo: bool = False
-    #: Detections before a window given to the associator (station detection history, s).
-    history: float = 3600.0
-    detect: DetectConfig = field(default_factory=DetectConfig)
-    associate: AssociatorConfig = field(default_factory=AssociatorConfig)
-
-    @property
-    def lookahead(self) -> int:
-        """Windows of detections after a window that its association needs."""
-        reach = self.associate.max_travel_time + ASSOCIATION_PAD
-        return max(1, math.ceil(reach / self.window))
 
 
 @dataclass(frozen=True)
@@ -325,6 +305,7 @@ def detect_group(
     end: float,
     network: Network,
     config: DetectConfig,
+    auth: str = AUTH,
 ) -> DetectionBatch:
     """Read and detect one station group over window ``[start, end)`` (a pure task)."""
     r0 = UTCDateTime(start - config.overlap)
@@ -346,7 +327,7 @@ def detect_group(
         problems += [p for p in probs if p not in archive.index_problems]
     label = f"{group} {UTCDateTime(start).strftime('%Y-%m-%dT%H:%M')}"
     arrivals, amplitudes, probs = detect_stream(
-        stream, network, config, start=start, end=end, source=label
+        stream, network, config, start=start, end=end, source=label, auth=auth
     )
     return DetectionBatch(group, start, arrivals, amplitudes, problems + probs, files)
 
@@ -373,7 +354,9 @@ def form_events(
     used_arids: Iterable[int] = (),
     auth: str = "testban",
 ) -> WindowBulletin:
-    """Associate, locate and size the events with origin times in ``[start, end)``."""
+    """Associate, locate and size the events with origin times in ``[start, end)``.
+
+    Every row is written by ``auth`` (origins, associations, magnitudes)."""
     config = dataclasses.replace(config, auth=auth)
     if len({a.sta for a in arrivals}) < config.min_stations:  # no event can pass the criteria
         return WindowBulletin([], [], [], [], [], [])
@@ -484,269 +467,226 @@ def run_pipeline(
     report.problems += problems
     report.stations = list(groups)
     external = sorted(external, key=lambda a: a.time)
-    ext_times = [a.time for a in external]
-    ext_t = ext_times
+    ext_t = [a.time for a in external]
     spans = [s for s in (extent, (min(ext_t), max(ext_t)) if ext_t else None) if s]
     if start is None or end is None:
         if not spans:
             report.problems.append(ReadProblem("input", "no waveforms or detections to process"))
+            log.warning("nothing to process: no waveforms or detections")
             return report
         start = min(s[0] for s in spans) if start is None else start
         end = max(s[1] for s in spans) if end is None else end
     report.start, report.end = float(start), float(end)
     windows = _windows(float(start), float(end), cfg.window)
-    executor = _Dask(client) if client is not None else _Serial()
-    shared_net = executor.share(network)
-    ext_auths = sorted({a.auth for a in external})
-    auths = sorted({cfg.auth, *ext_auths})
-    det_label, ass_label = f"{cfg.label}:detect", f"{cfg.label}:associate"
-    reports = [WindowReport(ws, we) for ws, we in windows]
-    report.windows = reports
-    n = len(windows)
-
+    report.windows = [WindowReport(ws, we) for ws, we in windows]
+    executor: _Serial | _Dask = _Dask(client) if client is not None else _Serial()
+    # With workers, detection and (speculative) association run ahead of the window
+    # being finished; here, one window at a time.
+    ahead = 2 * max(1, len(getattr(client, "nthreads", dict)())) if client is not None else 0
+    log.info(
+        "run %r: %d windows of %g s, %d station groups, %s",
+        cfg.label, len(windows), cfg.window, len(groups),
+        "serial" if client is None else f"Dask ({ahead // 2} worker threads)",
+    )  # fmt: skip
     with store.session() as session:
         report.problems += _store_wfdiscs(session, wfdiscs)
-        detected = [False] * n  # detection stored (this run or before)
-        pending: dict[int, list[Any]] = {}
-
-        def submit(j: int) -> None:
-            if j >= n or j in pending or detected[j]:
-                return
-            ws, we = windows[j]
-            if not cfg.redo and window_done(session, ws, we, det_label):
-                detected[j] = True
-                return
-            pending[j] = [
-                executor.submit(detect_group, sources, g, els, ws, we, shared_net, cfg.detect)
-                for g, els in groups.items()
-            ]
-
-        def collect(j: int) -> None:
-            if j >= n or detected[j]:
-                return
-            submit(j)
-            if detected[j]:
-                return
-            ws, we = windows[j]
-            rep = reports[j]
-            run_id = start_run(session, ws, we, label=det_label, auth=cfg.auth)
-            batches, failed = [], []
-            for group, fut in zip(groups, pending.pop(j), strict=True):
-                try:
-                    batches.append(fut.result())
-                except Exception as exc:  # one station's failure must not stop the others
-                    failed.append(group)
-                    rep.problems.append(ReadProblem(
-                        f"window {UTCDateTime(ws)}", f"detection failed: {exc!r}",
-                        seed_id=group,
-                    ))  # fmt: skip
-            if groups and not batches:
-                rep.status, rep.error = (
-                    "failed",
-                    f"detection failed at every station ({failed[0]}…)",
-                )
-                finish_run(session, run_id, "failed", report="\n".join(map(str, rep.problems)))
-                detected[j] = True  # nothing stored; association goes on without it
-                return
-            ext = external[bisect_left(ext_times, ws) : bisect_left(ext_times, we)]
-            ext_ids = {a.arid for a in ext}
-            ext_amps = [m for m in external_amplitudes if m.arid in ext_ids]
-            arrivals, amplitudes = _number(batches, ext, ext_amps)
-            rep.groups = len(batches)
-            rep.files = sum(b.files for b in batches)
-            rep.detections = sum(len(b.arrivals) for b in batches)
-            rep.external = len(ext)
-            rep.problems += [p for b in batches for p in b.problems]
-            counts = {"detections": rep.detections, "external": rep.external, "files": rep.files}
-            status = "partial" if failed else "done"  # partial: a later run retries it
-            with _atomic(session):
-                replace_arrivals(session, ws, we, arrivals, amplitudes, auths=auths)
-                finish_run(session, run_id, status, counts, "\n".join(map(str, rep.problems)))
-            detected[j] = True
-            if progress is not None:
-                progress("detect", j + 1, n)
-
-        # With workers, detection and (speculative) association run ahead of the window
-        # being finished; here, one window at a time.
-        ahead = 2 * max(1, len(getattr(client, "nthreads", dict)())) if client is not None else 0
-        speculative: dict[int, tuple[Any, list[Arrival], list[Amplitude]]] = {}
-
-        def to_associate(j: int) -> bool:
-            ws, we = windows[j]
-            return reports[j].status != "failed" and (
-                cfg.redo or not window_done(session, ws, we, ass_label)
-            )
-
-        def speculate(j: int) -> None:
-            """Associate window ``j`` as if no earlier event had taken a detection."""
-            if j >= n or j in speculative or not to_associate(j):
-                return
-            ws, we = windows[j]
-            arrivals, amplitudes = _association_input(session, ws, we, cfg, auths)
-            fut = executor.submit(
-                form_events, arrivals, amplitudes, shared_net, ws, we, cfg.associate, (),
-                cfg.auth,
-            )  # fmt: skip
-            speculative[j] = (fut, arrivals, amplitudes)
-
-        for k, (ws, we) in enumerate(windows):
-            for j in range(k, min(n, k + cfg.lookahead + 2 * ahead + 1)):
-                submit(j)
-            for j in range(k, min(n, k + cfg.lookahead + ahead + 1)):
-                collect(j)
-            for j in range(k, min(n - cfg.lookahead, k + ahead + 1)) if ahead else ():
-                speculate(j)  # its detections are all stored
-            rep = reports[k]
-            complete = k + cfg.lookahead < n and all(
-                reports[j].status != "failed" for j in range(k, k + cfg.lookahead + 1)
-            )
-            if not to_associate(k):
-                if rep.status == "pending":
-                    rep.status = "skipped"
-                continue
-            run_id = start_run(session, ws, we, label=ass_label, auth=cfg.auth)
-            try:
-                speculate(k)
-                fut, arrivals, amplitudes = speculative.pop(k)
-                bulletin = fut.result()
-                used = _taken(session, ws, we, cfg, auths)
-                if used and set(used) & {a.arid for a in bulletin.assocs}:
-                    # An event of an earlier window took a detection this window's
-                    # events used (~1 window in 10): associate again without them.
-                    bulletin = executor.submit(
-                        form_events, arrivals, amplitudes, shared_net, ws, we, cfg.associate,
-                        used, cfg.auth,
-                    ).result()  # fmt: skip
-                    rep.reassociated = True
-                rep.problems += bulletin.problems
-                rep.events = len(bulletin.origins)
-                status = "done" if complete else "partial"
-                counts = {"events": rep.events, "arrivals_considered": len(arrivals)}
-                _store_events(session, ws, we, bulletin, cfg.auth, run_id, status, counts)
-                rep.status = status
-            except Exception as exc:
-                rep.status, rep.error = "failed", f"association: {exc!r}"
-                finish_run(session, run_id, "failed", report=traceback.format_exc())
-            if progress is not None:
-                progress("associate", k + 1, n)
+        driver = _Driver(
+            session, executor, cfg, sources, executor.share(network), groups,
+            external, external_amplitudes, report.windows, progress,
+        )  # fmt: skip
+        driver.run(ahead)
     report.wall_s = _time.perf_counter() - wall0
     report.cpu_s = _time.process_time() - cpu0
+    log.info("run %r finished: %s", cfg.label, report.totals())
     return report
 
 
-def _input_where(ws: float, we: float, cfg: RunConfig, auths: Sequence[str]) -> Any:
-    """The stored detections a window's association sees: station history before it,
-    and up to the longest travel time after it."""
-    ta = TABLES_SQL["arrival"]
-    reach = we + cfg.associate.max_travel_time + ASSOCIATION_PAD
-    return sa.and_(ta.c.auth.in_(auths), ta.c.time >= ws - cfg.history, ta.c.time < reach)
+class _Driver:
+    """One run's progress through its windows: which are detected, which futures are out.
 
+    Only the driver touches the store (one session); the tasks it submits are pure. Per
+    window ``k`` it (1) submits detection of the windows its association will need,
+    (2) stores their detections in order, (3) with workers, associates later windows
+    speculatively, (4) associates window ``k`` — again without the detections of earlier
+    windows' events if its events used any — and stores its events.
+    """
 
-def _association_input(
-    session: Any, ws: float, we: float, cfg: RunConfig, auths: Sequence[str]
-) -> tuple[list[Arrival], list[Amplitude]]:
-    """Stored detections around a window and their amplitudes."""
-    ta, tm = TABLES_SQL["arrival"], TABLES_SQL["amplitude"]
-    where = _input_where(ws, we, cfg, auths)
-    arrivals = read_rows(session, "arrival", where, order_by=("time", "arid"))
-    amplitudes = read_rows(session, "amplitude", tm.c.arid.in_(sa.select(ta.c.arid).where(where)))
-    return arrivals, amplitudes  # type: ignore[return-value]
+    def __init__(
+        self,
+        session: Any,
+        executor: _Serial | _Dask,
+        cfg: RunConfig,
+        sources: Sequence[Source],
+        network: Any,
+        groups: dict[str, tuple[str, ...]],
+        external: Sequence[Arrival],
+        external_amplitudes: Sequence[Amplitude],
+        reports: list[WindowReport],
+        progress: Callable[[str, int, int], None] | None,
+    ):
+        self.session, self.executor, self.cfg = session, executor, cfg
+        self.sources, self.network, self.groups = sources, network, groups
+        self.external, self.external_amplitudes = external, external_amplitudes
+        self.ext_times = [a.time for a in external]
+        self.reports, self.progress = reports, progress
+        self.windows = [(r.start, r.end) for r in reports]
+        self.n = len(reports)
+        self.auths = sorted({cfg.auth, *{a.auth for a in external}})
+        self.det_label, self.ass_label = f"{cfg.label}:detect", f"{cfg.label}:associate"
+        self.detected = [False] * self.n  # detections stored (this run or before)
+        self.pending: dict[int, list[Any]] = {}  # detection futures per window
+        self.speculative: dict[int, tuple[Any, list[Arrival], list[Amplitude]]] = {}
 
+    def run(self, ahead: int) -> None:
+        cfg, n = self.cfg, self.n
+        for k in range(n):
+            for j in range(k, min(n, k + cfg.lookahead + 2 * ahead + 1)):
+                self.submit(j)
+            for j in range(k, min(n, k + cfg.lookahead + ahead + 1)):
+                self.collect(j)
+            for j in range(k, min(n - cfg.lookahead, k + ahead + 1)) if ahead else ():
+                self.speculate(j)  # its detections are all stored
+            self.associate(k)
 
-def _taken(session: Any, ws: float, we: float, cfg: RunConfig, auths: Sequence[str]) -> list[int]:
-    """Detections of a window's input already associated with events of earlier windows."""
-    ta, to, tas = TABLES_SQL["arrival"], TABLES_SQL["origin"], TABLES_SQL["assoc"]
-    arids = sa.select(ta.c.arid).where(_input_where(ws, we, cfg, auths))
-    earlier = sa.select(to.c.orid).where(to.c.auth == cfg.auth, to.c.time < ws)
-    used = session.scalars(
-        sa.select(tas.c.arid).where(tas.c.orid.in_(earlier), tas.c.arid.in_(arids))
-    ).all()
-    return sorted(set(used))
+    # ------------------------------------------------------------------ detection
 
+    def submit(self, j: int) -> None:
+        """Send window ``j``'s station groups to detection (unless done before)."""
+        if j >= self.n or j in self.pending or self.detected[j]:
+            return
+        ws, we = self.windows[j]
+        if not self.cfg.redo and window_done(self.session, ws, we, self.det_label):
+            self.detected[j] = True
+            return
+        self.pending[j] = [
+            self.executor.submit(
+                detect_group, self.sources, g, els, ws, we, self.network, self.cfg.detect,
+                self.cfg.auth,
+            )
+            for g, els in self.groups.items()
+        ]  # fmt: skip
 
-def _store_events(
-    session: Any,
-    ws: float,
-    we: float,
-    b: WindowBulletin,
-    auth: str,
-    run_id: int,
-    status: str,
-    counts: dict[str, Any],
-) -> None:
-    """Give the window's events their ids (the stored ones where an event is unchanged)
-    and replace the window's automatic events with them, marking the window ``status``."""
-    to = TABLES_SQL["origin"]
-    old = read_rows(session, "origin", sa.and_(to.c.auth == auth, to.c.time >= ws, to.c.time < we))
-    old_key = {_origin_key(o): o for o in old}
-    old_orids = [o.orid for o in old]
-    tn, te = TABLES_SQL["netmag"], TABLES_SQL["event"]
-    old_mag = {
-        (m.orid, m.magtype): m.magid for m in read_rows(session, "netmag", tn.c.orid.in_(old_orids))
-    }
-    old_evid = {e.prefor: e.evid for e in read_rows(session, "event", te.c.prefor.in_(old_orids))}
-    fresh = [o for o in b.origins if _origin_key(o) not in old_key]
-    new_orid = iter(next_ids(session, "orid", len(fresh)))
-    prev_of = {o.orid: old_key.get(_origin_key(o)) for o in b.origins}
-    n_evid = sum(p is None or p.orid not in old_evid for p in prev_of.values())
-    new_evid = iter(next_ids(session, "evid", n_evid))
-    orid_of, evid_of = {}, {}
-    for o in b.origins:
-        prev = prev_of[o.orid]
-        orid_of[o.orid] = prev.orid if prev is not None else next(new_orid)
-        kept = prev is not None and prev.orid in old_evid
-        evid_of[o.orid] = old_evid[prev.orid] if kept else next(new_evid)
-    mag_key = {(orid_of[m.orid], m.magtype) for m in b.netmags}
-    new_mag = iter(next_ids(session, "magid", sum(k not in old_mag for k in mag_key)))
-    magid_of = {}
-    for key in sorted(mag_key):
-        magid_of[key] = old_mag[key] if key in old_mag else next(new_mag)
-    netmag_magid = {m.magid: magid_of[(orid_of[m.orid], m.magtype)] for m in b.netmags}
+    def collect(self, j: int) -> None:
+        """Store window ``j``'s detections (its groups' and the external ones)."""
+        if j >= self.n or self.detected[j]:
+            return
+        self.submit(j)
+        if self.detected[j]:
+            return
+        session, rep = self.session, self.reports[j]
+        ws, we = self.windows[j]
+        run_id = start_run(session, ws, we, label=self.det_label, auth=self.cfg.auth)
+        batches, failed = [], []
+        for group, fut in zip(self.groups, self.pending.pop(j), strict=True):
+            try:
+                batches.append(fut.result())
+            except Exception as exc:  # one station's failure must not stop the others
+                failed.append(group)
+                log.warning("detection failed at %s, window %s: %r", group, UTCDateTime(ws), exc)
+                rep.problems.append(ReadProblem(
+                    f"window {UTCDateTime(ws)}", f"detection failed: {exc!r}", seed_id=group,
+                ))  # fmt: skip
+        if self.groups and not batches:
+            rep.status, rep.error = "failed", f"detection failed at every station ({failed[0]}…)"
+            finish_run(session, run_id, "failed", report="\n".join(map(str, rep.problems)))
+            self.detected[j] = True  # nothing stored; association goes on without it
+            return
+        i0, i1 = bisect_left(self.ext_times, ws), bisect_left(self.ext_times, we)
+        ext = list(self.external[i0:i1])
+        ext_ids = {a.arid for a in ext}
+        ext_amps = [m for m in self.external_amplitudes if m.arid in ext_ids]
+        arrivals, amplitudes = _number(batches, ext, ext_amps)
+        rep.groups = len(batches)
+        rep.files = sum(b.files for b in batches)
+        rep.detections = sum(len(b.arrivals) for b in batches)
+        rep.external = len(ext)
+        rep.problems += [p for b in batches for p in b.problems]
+        counts = {"detections": rep.detections, "external": rep.external, "files": rep.files}
+        status = "partial" if failed else "done"  # partial: a later run retries it
+        with atomic(session):
+            replace_arrivals(session, ws, we, arrivals, amplitudes, auths=self.auths)
+            finish_run(session, run_id, status, counts, "\n".join(map(str, rep.problems)))
+        self.detected[j] = True
+        log.debug("window %s: %d detections stored", UTCDateTime(ws), rep.detections)
+        if self.progress is not None:
+            self.progress("detect", j + 1, self.n)
 
-    def fix(rows, **extra):
-        return [
-            dataclasses.replace(r, orid=orid_of[r.orid], **{k: f(r) for k, f in extra.items()})
-            for r in rows
-        ]
+    # ---------------------------------------------------------------- association
 
-    origins = [
-        dataclasses.replace(
-            o, orid=orid_of[o.orid], evid=evid_of[o.orid],
-            mbid=netmag_magid.get(o.mbid, -1), msid=netmag_magid.get(o.msid, -1),
-            mlid=netmag_magid.get(o.mlid, -1),
+    def to_associate(self, j: int) -> bool:
+        ws, we = self.windows[j]
+        return self.reports[j].status != "failed" and (
+            self.cfg.redo or not window_done(self.session, ws, we, self.ass_label)
         )
-        for o in b.origins
-    ]  # fmt: skip
-    tables = {
-        "origin": origins,
-        "assoc": fix(b.assocs),
-        "origerr": fix(b.origerrs),
-        "netmag": fix(
-            b.netmags, magid=lambda m: netmag_magid[m.magid], evid=lambda m: evid_of[m.orid]
-        ),
-        "stamag": fix(
-            b.stamags, magid=lambda m: netmag_magid.get(m.magid, -1), evid=lambda m: evid_of[m.orid]
-        ),
-        "event": [Event(evid=o.evid, prefor=o.orid, auth=auth) for o in origins],
-    }
-    with _atomic(session):
-        replace_window(session, ws, we, tables, auth=auth, run_id=run_id, counts=counts)
-        if status != "done":
-            finish_run(session, run_id, status, counts)
 
+    def _input(self, ws: float, we: float) -> tuple[list[Arrival], list[Amplitude]]:
+        """Stored detections a window's association sees: station history before it, and
+        up to the longest travel time after it."""
+        reach = we + self.cfg.associate.max_travel_time + ASSOCIATION_PAD
+        return window_detections(self.session, ws - self.cfg.history, reach, auths=self.auths)
 
-@contextmanager
-def _atomic(session: Any) -> Iterator[None]:
-    """One transaction around several store writes (each a savepoint inside it)."""
-    if session.in_transaction():
-        session.commit()
-    with session.begin():
-        yield
+    def speculate(self, j: int) -> None:
+        """Associate window ``j`` as if no earlier event had taken a detection."""
+        if j >= self.n or j in self.speculative or not self.to_associate(j):
+            return
+        ws, we = self.windows[j]
+        arrivals, amplitudes = self._input(ws, we)
+        fut = self.executor.submit(
+            form_events, arrivals, amplitudes, self.network, ws, we, self.cfg.associator, (),
+            self.cfg.auth,
+        )  # fmt: skip
+        self.speculative[j] = (fut, arrivals, amplitudes)
 
-
-def _origin_key(o: Origin) -> tuple:
-    """What makes two automatic origins the same: time to 1 ms, position to 1e-4°."""
-    return (round(o.time, 3), round(o.lat, 4), round(o.lon, 4), round(o.depth, 1))
+    def associate(self, k: int) -> None:
+        """Form, size and store window ``k``'s events."""
+        cfg, session, rep = self.cfg, self.session, self.reports[k]
+        ws, we = self.windows[k]
+        complete = k + cfg.lookahead < self.n and all(
+            self.reports[j].status != "failed" for j in range(k, k + cfg.lookahead + 1)
+        )
+        if not self.to_associate(k):
+            if rep.status == "pending":
+                rep.status = "skipped"
+            return
+        run_id = start_run(session, ws, we, label=self.ass_label, auth=cfg.auth)
+        try:
+            self.speculate(k)
+            fut, arrivals, amplitudes = self.speculative.pop(k)
+            bulletin = fut.result()
+            reach = we + cfg.associate.max_travel_time + ASSOCIATION_PAD
+            used = taken_arrivals(
+                session, ws - cfg.history, reach, auths=self.auths, origin_auth=cfg.auth,
+                before=ws,
+            )  # fmt: skip
+            if used and set(used) & {a.arid for a in bulletin.assocs}:
+                # An event of an earlier window took a detection this window's events used
+                # (~1 window in 10): associate again without them.
+                bulletin = self.executor.submit(
+                    form_events, arrivals, amplitudes, self.network, ws, we, cfg.associator,
+                    used, cfg.auth,
+                ).result()  # fmt: skip
+                rep.reassociated = True
+            rep.problems += bulletin.problems
+            rep.events = len(bulletin.origins)
+            status = "done" if complete else "partial"
+            counts = {"events": rep.events, "arrivals_considered": len(arrivals)}
+            tables = {
+                "origin": bulletin.origins, "assoc": bulletin.assocs,
+                "origerr": bulletin.origerrs, "netmag": bulletin.netmags,
+                "stamag": bulletin.stamags,
+            }  # fmt: skip
+            replace_events(
+                session, ws, we, tables, auth=cfg.auth, run_id=run_id, status=status,
+                counts=counts,
+            )  # fmt: skip
+            rep.status = status
+            log.debug("window %s: %d events (%s)", UTCDateTime(ws), rep.events, status)
+        except Exception as exc:
+            rep.status, rep.error = "failed", f"association: {exc!r}"
+            log.error("association of window %s failed: %r", UTCDateTime(ws), exc)
+            finish_run(session, run_id, "failed", report=traceback.format_exc())
+        if self.progress is not None:
+            self.progress("associate", k + 1, self.n)
 
 
 def _store_wfdiscs(session: Any, rows: Sequence[Wfdisc]) -> list[ReadProblem]:
