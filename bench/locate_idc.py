@@ -14,6 +14,7 @@ Run: ``.venv/bin/python bench/locate_idc.py`` (prints BENCHMARKS-ready markdown)
 from __future__ import annotations
 
 import math
+import os
 import sys
 import time
 from dataclasses import dataclass, replace
@@ -38,7 +39,7 @@ from testban.traveltime import (
 )
 
 ROOT = Path(__file__).resolve().parents[1]
-DATA = ROOT.parent / "shared" / "data"
+DATA = Path(os.environ.get("TESTBAN_SHARED_DATA", ROOT.parent / "shared" / "data"))
 IDC = DATA / "idc_ueb_2010140"
 STATIONS = DATA / "stations" / "ims_css30" / "ueb_test"
 CHI2_2_90 = stats.chi2.ppf(0.9, 2)

@@ -10,7 +10,8 @@ agree to 40/180 ms, the 0.3-1 Hz band gives the same at GRF). What remains is th
 wavefield: at YKA only the east component (E-W line) is low, by 6 % above 0.5 Hz, and it
 is 2 % high at 0.3-1 Hz, while the north component (N-S line) matches iasp91 within 2 %
 in every band; at GRF the three sub-arrays disagree by 16° in azimuth. ObsPy's
-beamformer measures the same. The tolerances below say so and guard against regressions.
+beamformer measures the same. The tests assert issue 3's goals; the slowness goals are
+not met and are strict xfails (issue 10: no tolerances copied from a run).
 """
 
 from __future__ import annotations
@@ -61,22 +62,70 @@ def _components(fk, az, slow):
     return fx / px, fy / py
 
 
+# Issue 3's goals: YKA back-azimuth within 2° of 305.6° and slowness within 0.2 s/° of
+# 7.21 s/°; GRF within 3° and 0.3 s/° of the iasp91 prediction from its QuakeML origin.
+YKA_BAZ, YKA_SLOW, YKA_DBAZ, YKA_DSLOW = 305.6, 7.21, 2.0, 0.2
+GRF_DBAZ, GRF_DSLOW = 3.0, 0.3
+
+
+def _coherent(fk, n_sta: int) -> bool:
+    """Most of the P energy is one plane wave: relative beam power > 0.5, which is
+    Blandford's F = (N − 1) P / (1 − P) > N − 1 (incoherent noise gives F ≈ 1)."""
+    return fk.fstat > n_sta - 1
+
+
+@pytest.fixture(scope="module")
+def yka():
+    return _measure(shared_path("arrays", "yka_20120814"), r"YK[RB]\d", "array_yellowknife.xml")
+
+
+@pytest.fixture(scope="module")
+def grf():
+    return _measure(shared_path("arrays", "grf_19911217"), r"GR[ABC]\d", "array_grf.xml")
+
+
 @pytest.mark.shared
-def test_yka_okhotsk_p():
-    fk, az, slow = _measure(
-        shared_path("arrays", "yka_20120814"), r"YK[RB]\d", "array_yellowknife.xml"
-    )
-    assert abs(fk.azimuth - 305.6) < 2.0
-    assert abs(fk.slow - 7.21) < 0.45  # target 0.2 not met: see the module docstring
-    assert fk.fstat > 20
+def test_yka_okhotsk_p_azimuth(yka):
+    fk, _az, _slow = yka
+    assert abs(fk.azimuth - YKA_BAZ) < YKA_DBAZ
+    assert _coherent(fk, 18)
+
+
+@pytest.mark.shared
+@pytest.mark.xfail(
+    strict=True,
+    reason="issue 3 goal |slow − 7.21| < 0.2 s/°; measured 6.92 s/° (−0.29; BENCHMARKS.md, "
+    "Station processing: the E-W line of YKA is low in the data, see the module docstring)",
+)
+def test_yka_okhotsk_p_slowness(yka):
+    fk, _az, _slow = yka
+    assert abs(fk.slow - YKA_SLOW) < YKA_DSLOW
+
+
+@pytest.mark.shared
+def test_yka_slowness_deficit_is_in_the_east_west_line(yka):
+    """The explanation of the miss above, as a test: per component, the goal's relative
+    tolerance (0.2 / 7.21 ≈ 2.8 %) holds for the N-S line and fails for the E-W line."""
+    fk, az, slow = yka
     east, north = _components(fk, az, slow)
-    assert abs(north - 1.0) < 0.03  # the N-S line agrees with iasp91
-    assert 0.90 < east < 0.97  # the E-W line sees the anomaly
+    tol = YKA_DSLOW / YKA_SLOW
+    assert abs(north - 1.0) < tol
+    assert east < 1.0 - tol
 
 
 @pytest.mark.shared
-def test_grf_kuril_p():
-    fk, az, slow = _measure(shared_path("arrays", "grf_19911217"), r"GR[ABC]\d", "array_grf.xml")
-    assert abs((fk.azimuth - az + 180) % 360 - 180) < 3.0
-    assert abs(fk.slow - slow) < 0.75  # target 0.3 not met: see the module docstring
-    assert fk.fstat > 10
+def test_grf_kuril_p_azimuth(grf):
+    fk, az, _slow = grf
+    assert abs((fk.azimuth - az + 180) % 360 - 180) < GRF_DBAZ
+    assert _coherent(fk, 13)
+
+
+@pytest.mark.shared
+@pytest.mark.xfail(
+    strict=True,
+    reason="issue 3 goal |slow − iasp91| < 0.3 s/°; measured 4.94 vs 5.58 s/° (−0.64; "
+    "BENCHMARKS.md, Station processing: the sub-arrays disagree, see the module docstring)",
+)
+def test_grf_kuril_p_slowness(grf):
+    fk, _az, slow = grf
+    assert abs(fk.slow - slow) < GRF_DSLOW

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import math
 
 import numpy as np
@@ -215,7 +216,9 @@ def test_ellipse_coverage_is_calibrated(k_dof: float):
         _km, dx, dy = offset(loc, lat, lon)
         v = np.array([dx, dy])
         hits += v @ np.linalg.inv(loc.covariance[:2, :2]) @ v <= CHI2_2_90
-    assert 0.83 <= hits / trials <= 0.96
+    # 90 % ellipses: 0.9 within three binomial sigmas for 200 trials (0.836–0.964)
+    sigma = math.sqrt(0.9 * 0.1 / trials)
+    assert 0.9 - 3 * sigma <= hits / trials <= 0.9 + 3 * sigma
 
 
 def test_single_array_from_azimuth_and_slowness_or_two_phases():
@@ -358,14 +361,20 @@ def test_idc_bulletin_relocation():
         cover.append(v @ np.linalg.pinv(c) @ v <= CHI2_2_90)
         nd.append(r.ndef)
     km, dt, nd = np.array(km), np.array(dt), np.array(nd)
-    # with ellipticity corrections: 4.9, 1.3, 5.0, 16.8 km (before: 9.6 km median; baseline 13)
+    # Issue 4's goals: median epicentre ≤ 5 km and origin time ≤ 1 s from LocSAT for
+    # ndef ≥ 6 (only 4 such origins); the analyst epicentre inside our 90 % ellipse for
+    # "≈ 90 %" of the 60 origins. Both locators use the same rows, so LocSAT's epicentre is
+    # closer to ours than the truth is and coverage above 90 % is expected: only the lower
+    # side is a failure, at two binomial sigmas below 90 % for n = 60,
+    # 0.9 − 2·sqrt(0.9·0.1/60) = 0.82.
     assert np.median(km[nd >= 6]) <= 5.0
     assert np.median(dt[nd >= 6]) <= 1.0
-    assert 0.85 <= np.mean(cover) <= 1.0
+    assert np.mean(cover) >= 0.9 - 2 * math.sqrt(0.9 * 0.1 / len(cover))
 
 
-@pytest.mark.shared
-def test_dprk_tests_located_within_the_ellipse():
+@functools.cache
+def _dprk_locations() -> dict:
+    """Each DPRK test located from its absolute times (depth fixed as in the bench)."""
     import sys
 
     from tests.conftest import ROOT
@@ -377,20 +386,39 @@ def test_dprk_tests_located_within_the_ellipse():
     finally:
         sys.path.remove(str(ROOT / "bench"))
     events, ref, _ = read_dprk()
-    kms = []
-    for ev, obs in events.items():
-        loc = locate(obs, depth=DEPTH_KM)
-        lat, lon, _t = ref[ev]
-        km, dx, dy = offset(loc, lat, lon)
+    return {ev: (locate(obs, depth=DEPTH_KM), ref[ev]) for ev, obs in events.items()}
+
+
+@pytest.mark.shared
+def test_dprk_tests_located_within_the_ellipse():
+    """Issue 4's goals: Yang et al.'s epicentre inside the 90 % ellipse; ellipse area
+    ≤ 1000 km², the treaty's on-site inspection limit."""
+    locs = _dprk_locations()
+    assert sorted(locs) == [f"DPRK{i}" for i in range(1, 6)]
+    for ev, (loc, (lat, lon, _t)) in locs.items():
+        _km, dx, dy = offset(loc, lat, lon)
         v = np.array([dx, dy])
         assert v @ np.linalg.inv(loc.covariance[:2, :2]) @ v <= CHI2_2_90, ev
         assert math.pi * loc.origerr.smajax * loc.origerr.sminax <= 1000.0, ev
-        assert km <= 6.5, ev  # 6.3, 4.9, 2.0, 1.6, 2.4 km with ellipticity corrections
-        kms.append(km)
-    assert np.median(kms) <= 3.0
 
 
-@pytest.mark.slow
+_DPRK1_MISS = pytest.mark.xfail(
+    strict=True,
+    reason="issue 4 goal ≤ 5 km from Yang et al.; DPRK1 measured 6.3 km (BENCHMARKS.md, "
+    "Locator: 12 of its 29 P stations carry a −2.3 to −3.0 s timing offset)",
+)
+
+
+@pytest.mark.shared
+@pytest.mark.parametrize(
+    "event", [pytest.param("DPRK1", marks=_DPRK1_MISS), "DPRK2", "DPRK3", "DPRK4", "DPRK5"]
+)
+def test_dprk_test_within_5_km_of_yang(event):
+    loc, (lat, lon, _t) = _dprk_locations()[event]
+    km, _dx, _dy = offset(loc, lat, lon)
+    assert km <= 5.0  # issue 4's goal
+
+
 def test_shipped_ellipticity_table_is_what_the_code_builds():
     """The packaged iasp91 table is data the code regenerates (about 30 s), not a copy."""
     from testban.locate.ellipticity import build_table, ellipticity_table

@@ -101,6 +101,11 @@ def test_bad_pick_is_rejected():
     assert np.max(_errors_m(rel.lat, rel.lon, east, north)) < 15.0
 
 
+@pytest.mark.xfail(
+    strict=True,
+    reason="issue 4: 90 % ellipses cover the truth in about 90 % of trials; measured "
+    "146/177 = 82.5 %, 3.4 binomial sigmas low (BENCHMARKS.md, Honest thresholds)",
+)
 def test_ellipse_coverage_is_calibrated():
     inside, total = 0, 0
     for seed in range(3):
@@ -113,7 +118,9 @@ def test_ellipse_coverage_is_calibrated():
         m2 = np.einsum("ni,nij,nj->n", d, np.linalg.inv(cov), d)
         inside += int(np.sum(m2 <= k2))
         total += d.shape[0]
-    assert 0.82 <= inside / total <= 0.97
+    # 90 % ellipses: 0.9 within three binomial sigmas for this many trials (≈ 0.83–0.97)
+    sigma = np.sqrt(0.9 * 0.1 / total)
+    assert 0.9 - 3 * sigma <= inside / total <= 0.9 + 3 * sigma
 
 
 def test_relocate_tables_writes_origin_and_origerr(tmp_path):
@@ -167,7 +174,7 @@ def test_dprk_relative_to_dprk2_within_half_a_km_of_yang():
     rows = [yang.index(n) for n in names]
     e, n = to_local(rel.lat, rel.lon, yang.lat[m], yang.lon[m])
     e0, n0 = to_local(yang.lat[rows], yang.lon[rows], yang.lat[m], yang.lon[m])
-    assert np.all(np.hypot(e - e0, n - n0) < 0.5)
+    assert np.all(np.hypot(e - e0, n - n0) < 0.5)  # issue 4's goal
 
 
 @pytest.fixture(scope="module")
@@ -186,9 +193,10 @@ def test_finland_master_event_median_and_h20_rejection(finland):
     e, n = to_local(rel.lat, rel.lon, gt.lat[0], gt.lon[0])
     e0, n0 = to_local(gt.lat, gt.lon, gt.lat[0], gt.lon[0])
     err = np.hypot(e - e0, n - n0)[1:] * 1000
-    assert np.median(err) <= 25.0 and np.percentile(err, 80) <= 40.0
+    assert np.median(err) <= 25.0 and np.percentile(err, 80) <= 40.0  # issue 4's goals
     bad = [r for r in rel.rejected(cl.stations) if abs(r[4]) > 1.0]
     assert [(r[1], r[2], r[3]) for r in bad] == [("H20", "LP34", "S1")]
+    # issue 4: "H20's LP34 S is ~1.9 s late" (quoted to 0.1 s, hence ±0.1 s)
     assert bad[0][4] == pytest.approx(1.9, abs=0.1)
 
 
@@ -199,4 +207,17 @@ def test_finland_double_difference_median(finland):
     e, n = to_local(rel.lat, rel.lon, gt.lat.mean(), gt.lon.mean())
     e0, n0 = to_local(gt.lat, gt.lon, gt.lat.mean(), gt.lon.mean())
     de, dn = (e - e.mean()) - (e0 - e0.mean()), (n - n.mean()) - (n0 - n0.mean())
-    assert np.median(np.hypot(de, dn)) * 1000 <= 20.0
+    assert np.median(np.hypot(de, dn)) * 1000 <= 20.0  # issue 4's goal
+
+
+@pytest.mark.shared
+def test_finland_absolute_with_a_shared_scale(finland):
+    """Issue 4's goal for the absolute locations: median ≤ 0.5 km from the ground truth
+    (ak135 as is: 0.64 km)."""
+    gt, cl = finland
+    st = cl.stations
+    ab = locate_absolute(cl, float(st.lat.mean()), float(st.lon.mean()), 0.0, scale=True)
+    lat0, lon0 = float(gt.lat.mean()), float(gt.lon.mean())
+    e, n = to_local(ab.lat, ab.lon, lat0, lon0)
+    e0, n0 = to_local(gt.lat, gt.lon, lat0, lon0)
+    assert np.median(np.hypot(e - e0, n - n0)) <= 0.5

@@ -189,18 +189,47 @@ def test_waveforms_int32_and_miniseed(network, tmp_path) -> None:
     assert len(got) == 3 and np.array_equal(got[0].data, st[0].data)
 
 
-@pytest.mark.shared
-def test_real_ims_detects_dprk_tests_at_about_as_many_stations_as_the_reb():
-    """REB (CTBTO statements): 2009-05-25 mb 4.5 at 61 stations, 2013-02-12 mb 4.9 at 94."""
+def _stations_detecting(mb: float, at: str) -> float:
+    """Mean over 3 seeds of the IMS stations (network of date ``at``) that detect a
+    declared Punggye-ri explosion of magnitude ``mb``."""
     from testban.network import ims
     from testban.simulate import as_stations, draw_events, simulate_arrivals
 
+    stations = as_stations(ims(at=UTCDateTime(at)))
+    counts = []
+    for seed in range(3):
+        ev = draw_events(0, 1, seed=seed, rate=0.0, explosions=[("PR", 41.3, 129.08, 100, mb)])
+        _, assocs, _ = simulate_arrivals(ev, stations, seed=seed, start=0, end=3600)
+        counts.append(len({a.sta for a in assocs}))
+    return float(np.mean(counts))
+
+
+# REB station counts (CTBTO statements) and REB mb of the declared DPRK tests.
+_REB = [
+    pytest.param("2006-10-09", 4.1, 22, id="2006"),
+    pytest.param(
+        "2009-05-25", 4.5, 61, id="2009",
+        marks=pytest.mark.xfail(
+            strict=True,
+            reason="REB 61 stations; simulated with the 2009 network 47 (mb 4.3–4.7: 38–60), "
+            "BENCHMARKS.md, Honest thresholds",
+        ),
+    ),
+    pytest.param("2013-02-12", 4.9, 94, id="2013"),
+]  # fmt: skip
+
+
+@pytest.mark.shared
+@pytest.mark.parametrize(("date", "mb", "reb"), _REB)
+def test_real_ims_detects_dprk_tests_at_about_as_many_stations_as_the_reb(date, mb, reb):
+    """The simulator's detection model against the REB, with the IMS of the test's date.
+
+    Bound (physical, not copied): the REB's mb carries an uncertainty of about 0.2 units
+    (the IDC's own mb_ave uncertainties for such events are 0.14–0.22, BENCHMARKS.md), so
+    the REB's station count must lie between the counts simulated at mb − 0.2 and
+    mb + 0.2. ``NOISE_NM`` was set against these counts on the 2019 network (all
+    stations), so this is a consistency check, not a held-out one.
+    """
     shared_path("stations", "ims_css30")
-    stations = as_stations(ims())
-    for mb, reb in ((4.5, 61), (4.9, 94)):
-        counts = []
-        for seed in range(3):
-            ev = draw_events(0, 1, seed=seed, rate=0.0, explosions=[("PR", 41.3, 129.08, 100, mb)])
-            _, assocs, _ = simulate_arrivals(ev, stations, seed=seed, start=0, end=3600)
-            counts.append(len({a.sta for a in assocs}))
-        assert 0.75 * reb <= np.mean(counts) <= 1.25 * reb, (mb, counts)
+    low, high = _stations_detecting(mb - 0.2, date), _stations_detecting(mb + 0.2, date)
+    assert low <= reb <= high, (low, reb, high)
