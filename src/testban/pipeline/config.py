@@ -75,19 +75,22 @@ class RunConfig:
     #: Author (CSS3.0 ``auth``) of every row the run writes: detections, amplitudes,
     #: origins, magnitudes, events; a data centre's own name tells its rows from others'.
     auth: str = "testban"
-    #: Re-process windows already done (their rows are replaced, ids kept where equal).
+    #: Whether to re-process windows already done (a flag; their rows are replaced, ids
+    #: kept where equal): after a change of settings or software, not to resume.
     redo: bool = False
     #: Detections before a window given to the associator (s): an hour of station
     #: history, the span over which a station's false-detection rate is estimated.
     history: float = 3600.0
     #: The store written when no ``--store`` is given (a file path or a database URL).
     store: str = "testban.sqlite"
-    #: Station processing (``[detect]``).
+    #: Station processing settings (the ``[detect]`` table): detector, arrays, quality
+    #: control, onsets.
     detect: DetectConfig = field(default_factory=DetectConfig)
-    #: Network processing: association and event definition (``[associate]``).
+    #: Network processing settings (the ``[associate]`` table): association, event
+    #: definition, the events' first location.
     associate: AssociatorConfig = field(default_factory=AssociatorConfig)
-    #: Final location of the formed events (``[locate]``); None keeps the associator's
-    #: own locator settings (derived from ``[associate]``).
+    #: Locator settings of the formed events (the ``[locate]`` table); None keeps the
+    #: associator's own (derived from ``[associate]``).
     locate: LocatorConfig | None = None
 
     @property
@@ -133,7 +136,10 @@ def read_run_config(path: str | Path | None = None) -> RunConfig:
 
 def run_config_from_mapping(raw: dict[str, Any]) -> RunConfig:
     """A :class:`RunConfig` from parsed TOML (see the module's description)."""
-    if raw and not any(k in _SECTIONS for k in raw):
+    bare = not any(k in _SECTIONS for k in raw) and all(
+        not isinstance(v, dict) or k == "stations" for k, v in raw.items()
+    )
+    if raw and bare:
         raw = {"detect": raw}  # a bare detector configuration
     unknown = sorted(set(raw) - set(_SECTIONS))
     if unknown:
