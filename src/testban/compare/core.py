@@ -22,8 +22,7 @@ import numpy as np
 
 from testban.io.css30 import read_table
 from testban.records.css30 import Assoc, Netmag, Origin
-
-EARTH_RADIUS_KM = 6371.0
+from testban.records.earth import EARTH_RADIUS_KM
 
 
 @dataclass(frozen=True)

@@ -39,6 +39,7 @@ from testban.features.fk import slowness_vector
 from testban.io.problems import ReadProblem
 from testban.onset import pick_s, refine_onset
 from testban.records.css30 import Amplitude, Arrival, jdate, rounded
+from testban.records.earth import KM_PER_DEG
 
 __all__ = ["AUTH", "detect_stream"]
 
@@ -46,7 +47,6 @@ AUTH = "testban"
 #: Surface S velocity (km/s) turning a 3-C apparent emergence angle into a slowness
 #: (Wiechert: p = sin(ema/2) / β at a free surface).
 SURFACE_VS = 3.5
-_KM_PER_DEG = 111.19492664455873
 
 PathLike = str | os.PathLike[str]
 
@@ -346,7 +346,7 @@ def _features(
             pol = polarization(seg, hn, he, fs, k, band=fband)
             az, delaz, ema, rect = pol
             if math.isfinite(ema):
-                slow = math.sin(math.radians(ema) / 2.0) / SURFACE_VS * _KM_PER_DEG
+                slow = math.sin(math.radians(ema) / 2.0) / SURFACE_VS * KM_PER_DEG
     response = None
     if network is not None:
         try:

@@ -26,12 +26,11 @@ from testban.magnitude import magnitudes_for_tables, with_magnitudes
 from testban.network import read_network
 from testban.pipeline.run import RunReport, run_pipeline, sources_from_paths
 from testban.records import Origin, rounded
+from testban.records.earth import KM_PER_DEG
 from testban.simulate import TEST_SITES, ims_like_network, simulate_day, write_simulation
 from testban.store import insert_tables, load_bulletin, open_store, read_rows
 from testban.store.schema import TABLES_SQL
 from testban.traveltime import distance_azimuth
-
-KM_PER_DEG = 111.195
 
 
 @dataclass

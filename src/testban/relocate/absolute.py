@@ -20,10 +20,10 @@ from dataclasses import dataclass
 import numpy as np
 import scipy.sparse as sp
 
+from testban.records.earth import EARTH_RADIUS_KM
 from testban.relocate.model import Cluster, StationPhases, from_local, model_phase_candidates
 from testban.relocate.solve import RobustFit, confidence_scale, ellipse, robust_lsq
 from testban.traveltime import distance_azimuth, travel_times
-from testban.traveltime.service import EARTH_RADIUS_KM
 
 
 @dataclass(frozen=True)

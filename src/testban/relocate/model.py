@@ -18,8 +18,8 @@ from dataclasses import dataclass, field
 import numpy as np
 from numpy.typing import ArrayLike
 
+from testban.records.earth import EARTH_RADIUS_KM
 from testban.traveltime import distance_azimuth, travel_times
-from testban.traveltime.service import EARTH_RADIUS_KM
 
 #: WGS84 semi-major axis (km) and first eccentricity squared.
 WGS84_A = 6378.137

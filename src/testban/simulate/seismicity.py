@@ -19,6 +19,7 @@ import numpy as np
 from obspy import UTCDateTime
 
 from testban.records.css30 import Origin, jdate
+from testban.records.earth import KM_PER_DEG
 from testban.traveltime.geometry import destination, distance_azimuth
 
 #: Global rate (events/day) at mb ≥ 2.5. The USGS "Earthquake Facts & Statistics" page
@@ -134,7 +135,7 @@ def _zone_points(n: int, rng: np.random.Generator) -> tuple[np.ndarray, ...]:
         frac = rng.uniform(0, 1, idx.size)
         la, lo = destination(v[seg, 0], v[seg, 1], frac * seg_len[seg], seg_az[seg])
         # Scatter: Gaussian offset of scatter_km in a random direction.
-        off = np.abs(rng.normal(0, z.scatter_km, idx.size)) / 111.195
+        off = np.abs(rng.normal(0, z.scatter_km, idx.size)) / KM_PER_DEG
         la, lo = destination(la, lo, off, rng.uniform(0, 360, idx.size))
         bands = np.asarray(z.depth, float)
         band = rng.choice(len(bands), idx.size, p=bands[:, 0] / bands[:, 0].sum())

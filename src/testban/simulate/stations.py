@@ -18,6 +18,7 @@ from typing import Any
 import numpy as np
 
 from testban.records.css30 import Affiliation, Site, Sitechan
+from testban.records.earth import KM_PER_DEG
 from testban.simulate.landmask import is_land
 from testban.traveltime.geometry import distance_azimuth
 
@@ -162,8 +163,8 @@ def element_positions(s: Station) -> tuple[np.ndarray, np.ndarray]:
     """Latitudes and longitudes of the elements (flat-Earth offsets, fine below 20 km)."""
     de = np.array([e.deast for e in s.elements])
     dn = np.array([e.dnorth for e in s.elements])
-    lat = s.lat + dn / 111.195
-    lon = s.lon + de / (111.195 * np.cos(np.radians(s.lat)))
+    lat = s.lat + dn / KM_PER_DEG
+    lon = s.lon + de / (KM_PER_DEG * np.cos(np.radians(s.lat)))
     return lat, lon
 
 

@@ -30,8 +30,6 @@ _NM = TABLES_SQL["netmag"]
 #: Accepted ``orderby`` values (as the FDSN event service names them).
 ORDERINGS = ("time", "time-asc", "magnitude", "magnitude-asc")
 
-_EARTH_RADIUS_KM = 6371.0
-
 
 @dataclass(slots=True)
 class StoredEvent:
