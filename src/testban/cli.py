@@ -188,8 +188,8 @@ def run(
             help="Run configuration (TOML) with tables \\[run], \\[store], \\[detect], "
             "\\[associate] (preset = global|local, then any associator field) and "
             "\\[locate] (the events' final location); `testban config` writes the defaults "
-            "with each setting's unit and reason. A file without these tables is read as a detector configuration. "
-            "Options given here override the file."
+            "with each setting's unit and reason. A file without these tables is read as a "
+            "detector configuration. Options given here override the file."
         ),
     ] = None,
     report: Annotated[
