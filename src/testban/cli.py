@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.console import Console
@@ -218,7 +218,7 @@ def run(
         cfg = read_run_config(config)
     except ConfigError as exc:
         raise typer.BadParameter(str(exc), param_hint="--config") from exc
-    given = {"window": window, "label": label, "auth": auth, "store": store}
+    given: dict[str, Any] = {"window": window, "label": label, "auth": auth, "store": store}
     cfg = dataclasses.replace(cfg, **{k: v for k, v in given.items() if v is not None})
     if redo:
         cfg = dataclasses.replace(cfg, redo=True)

@@ -253,9 +253,9 @@ def to_toml(config: DetectConfig) -> str:
         lines += [f"{k} = {_value(v)}" for k, v in plain.items()]
         for key in ("bands", "beam_rings"):
             for item in over.get(key, ()):
-                item = dataclasses.asdict(item) if dataclasses.is_dataclass(item) else item
+                row = dataclasses.asdict(item) if isinstance(item, Band | BeamRing) else item
                 lines.append(f"\n[[stations.{sta}.{key}]]")
-                lines += [f"{k} = {_value(x)}" for k, x in item.items()]
+                lines += [f"{k} = {_value(x)}" for k, x in row.items()]
     return "\n".join(lines) + "\n"
 
 

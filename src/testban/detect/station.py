@@ -72,7 +72,7 @@ class _Unit:
         return self.east is not None
 
 
-def _na(v: float, na: float = -1.0) -> float:
+def _na(v: float | None, na: float = -1.0) -> float:
     return float(v) if v is not None and math.isfinite(v) else na
 
 
@@ -326,7 +326,7 @@ def _features(
     az = delaz = slow = delslo = ema = rect = math.nan
     zamp = seg
     fband = (max(band.low, 0.5), band.high)
-    if unit.is_array:
+    if unit.east is not None and unit.north is not None:  # an array
         out["chan"] = names[ibeam]
         xe = x[live, i0:i1]
         try:
@@ -457,6 +457,7 @@ def detect_stream(
                     )
                 )
                 continue
+            assert unit.east is not None and unit.north is not None  # an array has both
             slow, baz = slowness_grid(cfg.beam_rings)
             names = beam_names(slow, baz)
             shifts = np.round(beam_delays(unit.east[live], unit.north[live], slow, baz) * fs)
@@ -474,7 +475,7 @@ def detect_stream(
         comps = [0] + [k for k in live if k != 0] if not unit.is_array else []
         trigger_traces = x[comps].T if len(comps) > 1 else beams
         if len(comps) > 1:
-            mask = dilate(bad[comps].any(axis=0), settle)
+            mask = dilate(np.any(bad[comps], axis=0), settle)
         ratio, arg = bank_sta_lta(
             trigger_traces,
             bank_sos(bands, fs, cfg.filter_order),

@@ -109,8 +109,8 @@ def detect_paths(
     spans = [s for s in (_extent(a, lengths, file_spans) for a, _ in archives) if s is not None]
     # the files to read, in the order the archives list them, with their time spans
     wanted = [(p, sp) for p, sp in sorted(file_spans.items()) if any(p in c for _a, c in archives)]
-    for a, _ in archives:
-        problems += a.index_problems
+    for archive, _ in archives:
+        problems += archive.index_problems
     arrivals: list[Arrival] = []
     amplitudes: list[Amplitude] = []
     seen: set[tuple[str, str, str]] = set()
@@ -169,9 +169,9 @@ def detect_paths(
     for a in kept:
         a.arid = ids[a.arid]
     amps = [a for a in amplitudes if a.arid in ids]
-    for a in amps:
-        a.arid = ids[a.arid]
-        a.ampid = a.arid
+    for m in amps:
+        m.arid = ids[m.arid]
+        m.ampid = m.arid
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     written = [

@@ -298,7 +298,7 @@ def _comment(text: str, width: int = 92) -> list[str]:
 
 
 def _section(obj: Any, name: str, keys: list[str] | None = None) -> list[str]:
-    cls = type(obj)
+    cls: type = type(obj)
     docs = field_docs(cls)
     out = [f"\n[{name}]"]
     tables: list[str] = []

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass, field
-from typing import Any, ClassVar, NamedTuple
+from typing import Any, ClassVar, NamedTuple, TypeVar
 
 import numpy as np
 
@@ -54,6 +54,10 @@ class Record:
     """Base of all CSS3.0 rows; ``table`` is the CSS3.0 table name."""
 
     table: ClassVar[str] = ""
+
+
+#: Any CSS3.0 record type (functions that return the type they are given).
+R = TypeVar("R", bound=Record)
 
 
 @dataclass(slots=True)
@@ -435,7 +439,7 @@ def jdate(t: Any) -> Any:
     return int(out) if out.ndim == 0 else out
 
 
-def rounded(record: Record) -> Record:
+def rounded(record: R) -> R:
     """A copy of ``record`` with each float rounded to its column's decimals.
 
     Stages compute in float64; rounding at the edge keeps tables readable and makes CSV

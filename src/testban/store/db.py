@@ -270,7 +270,7 @@ def start_run(session: Session, t0: float, t1: float, *, label: str = "", auth: 
                 auth=auth, counts="{}", report="",
             )
         )  # fmt: skip
-        run_id = int(result.inserted_primary_key[0])
+        run_id = int(result.inserted_primary_key[0])  # type: ignore[attr-defined]
     return run_id
 
 
@@ -297,7 +297,7 @@ def _finish(
             report=report,
         )
     )  # fmt: skip
-    if not result.rowcount:
+    if not getattr(result, "rowcount", 0):
         raise StoreError(f"no run with id {run_id}")
 
 

@@ -192,7 +192,7 @@ def replace_arrivals(
 
 
 def _with(record: Record, **changes: Any) -> Record:
-    return dataclasses.replace(record, **changes)  # type: ignore[type-var]
+    return dataclasses.replace(record, **changes)
 
 
 def _check_window_rows(rows: list[Record], t0: float, t1: float, auth: str, name: str) -> None:
