@@ -8,6 +8,7 @@ locator's.
 
 from __future__ import annotations
 
+import logging
 import math
 import os
 from collections import OrderedDict
@@ -21,6 +22,8 @@ from testban.detect.config import DetectConfig
 from testban.detect.station import AUTH, detect_stream
 from testban.io.problems import ReadProblem
 from testban.records.css30 import Amplitude, Arrival
+
+log = logging.getLogger(__name__)
 
 __all__ = ["detect_paths"]
 
@@ -161,6 +164,7 @@ def detect_paths(
                         continue
                     seen.add(key)
                 problems.append(p)
+            log.debug("window %s: %d detections", UTCDateTime(ws), len(arr))
             if progress is not None:
                 progress(w + 1, nwin)
     kept = _dedupe(arrivals)

@@ -13,6 +13,7 @@ earlier events already took (:func:`taken_arrivals`).
 from __future__ import annotations
 
 import dataclasses
+import logging
 from collections.abc import Hashable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from typing import Any, NamedTuple
@@ -35,6 +36,8 @@ from testban.store.db import (
     read_rows,
 )
 from testban.store.schema import TABLES_SQL
+
+log = logging.getLogger(__name__)
 
 __all__ = [
     "Replaced",
@@ -124,6 +127,7 @@ def replace_window(
         inserted = {name: _insert(session, name, rows) for name, rows in materialised.items()}
         if run_id is not None:
             _finish(session, run_id, "done", counts, report)
+    log.debug("window [%.0f, %.0f) of %s: deleted %s, inserted %s", t0, t1, auth, deleted, inserted)
     return Replaced(deleted, inserted)
 
 
