@@ -67,7 +67,6 @@ from testban.records.css30 import (
 from testban.store import (
     Store,
     finish_run,
-    insert_tables,
     next_ids,
     read_rows,
     replace_arrivals,
@@ -75,6 +74,7 @@ from testban.store import (
     start_run,
     window_done,
 )
+from testban.store.paths import store_wfdiscs
 from testban.store.schema import TABLES_SQL
 
 __all__ = [
@@ -289,6 +289,8 @@ def survey(
 
 
 def _wfdisc(path: Path, sta: str, chan: str, start: float, end: float, network: Network) -> Wfdisc:
+    """The ``wfdisc`` row of one channel of a file: ``dir`` is its absolute folder, of any
+    length (the store fits it to CSS3.0's widths, :func:`testban.store.paths.store_wfdiscs`)."""
     rate = None
     try:
         rate = network.sampling_rate(sta, chan)
@@ -505,7 +507,7 @@ def run_pipeline(
     n = len(windows)
 
     with store.session() as session:
-        report.problems += _store_wfdiscs(session, wfdiscs)
+        report.problems += _store_wfdiscs(session, wfdiscs, [s.root for s in sources])
         detected = [False] * n  # detection stored (this run or before)
         pending: dict[int, list[Any]] = {}
 
@@ -749,25 +751,11 @@ def _origin_key(o: Origin) -> tuple:
     return (round(o.time, 3), round(o.lat, 4), round(o.lon, 4), round(o.depth, 1))
 
 
-def _store_wfdiscs(session: Any, rows: Sequence[Wfdisc]) -> list[ReadProblem]:
+def _store_wfdiscs(
+    session: Any, rows: Sequence[Wfdisc], roots: Sequence[Path] = ()
+) -> list[ReadProblem]:
     """Record the waveform files read (for the event pages); rows already there stay.
-    A directory longer than CSS3.0's ``wfdisc.dir`` (64 characters) is reported instead."""
-    tw = TABLES_SQL["wfdisc"]
-    have = {
-        (r.dir, r.dfile, r.sta, r.chan)
-        for r in read_rows(session, "wfdisc", tw.c.dfile.in_(sorted({r.dfile for r in rows})))
-    }
-    new = [r for r in rows if (r.dir, r.dfile, r.sta, r.chan) not in have and len(r.dir) <= 64]
-    long_dirs = sorted({r.dir for r in rows if len(r.dir) > 64})
-    problems = [
-        ReadProblem(d, "directory longer than wfdisc.dir's 64 characters: its files are not "
-                    "listed in the store (no waveforms on the event pages)", severity="warning")
-        for d in long_dirs
-    ]  # fmt: skip
-    if not new:
-        return problems
-    ids = next_ids(session, "wfid", len(new))
-    insert_tables(
-        session, {"wfdisc": [dataclasses.replace(r, wfid=i) for r, i in zip(new, ids, strict=True)]}
-    )
-    return problems
+    Paths too long for CSS3.0's ``wfdisc.dir``/``dfile`` are kept relative to their archive
+    root (:mod:`testban.store.paths`): no row is dropped."""
+    store_wfdiscs(session, rows, roots)
+    return []
