@@ -32,7 +32,7 @@ from pathlib import Path, PurePosixPath
 from typing import NamedTuple
 
 import sqlalchemy as sa
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, SessionTransactionOrigin
 
 from testban.records.css30 import Wfdisc
 from testban.store.db import _transaction, insert_tables, next_ids, read_rows
@@ -155,6 +155,10 @@ def store_wfdiscs(
     placed = [(r, Path(r.dir, r.dfile).absolute()) for r in rows]
     plans = {file: _place(file, root_paths) for _, file in placed}
     wf = TABLES_SQL["wfdisc"]
+    tx = session.get_transaction()
+    if tx is not None and tx.origin is SessionTransactionOrigin.AUTOBEGIN:
+        session.commit()  # reads only, or work _transaction would commit anyway: the writes
+        # below nest in one transaction of their own (or in the one the caller began)
     with _transaction(session):
         paths_metadata.create_all(session.connection(), checkfirst=True)
         names = sorted({p.dfile for p in plans.values()})
