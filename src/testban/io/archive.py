@@ -18,6 +18,7 @@ from __future__ import annotations
 import fnmatch
 import hashlib
 import json
+import logging
 import os
 import re
 import tempfile
@@ -26,6 +27,7 @@ from collections.abc import Iterable
 from pathlib import Path
 
 import obspy
+import platformdirs
 from obspy import Stream, UTCDateTime
 
 from testban.io.ims20 import scan_ims20_headers
@@ -39,10 +41,16 @@ from testban.io.waveforms import (
     read_wfdisc,
 )
 
-__all__ = ["INDEX_NAME", "Archive"]
+__all__ = ["INDEX_NAME", "Archive", "index_cache_dir"]
 
+log = logging.getLogger(__name__)
+
+#: The index file older versions wrote inside input folders: never read, listed or removed.
 INDEX_NAME = ".testban-index.json"
-_INDEX_VERSION = 1
+_INDEX_VERSION = 2
+
+#: Indexes that could not be written to the cache folder, by index path (this process).
+_MEMORY: dict[Path, dict[str, dict]] = {}
 
 #: How far data in an SDS day file may reach into the neighbouring days (records that
 #: straddle midnight; long records of low-rate channels).
@@ -69,10 +77,33 @@ def _matches(code: str, patterns: list[str] | None) -> bool:
     return patterns is None or any(fnmatch.fnmatchcase(code, p) for p in patterns)
 
 
-def _default_cache_dir() -> Path:
-    """The per-user cache directory used when the archive root is read-only."""
-    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
-    return Path(base) / "testban"
+def index_cache_dir() -> Path:
+    """The folder of archive indexes: ``$TESTBAN_CACHE_DIR/archive-index``, else
+    ``$TESTBAN_CACHE/archive-index`` (the project's cache root, also used for travel-time
+    tables), else the user's cache folder (``platformdirs``: ``~/.cache/testban`` on Linux,
+    honouring ``XDG_CACHE_HOME``)."""
+    base = os.environ.get("TESTBAN_CACHE_DIR") or os.environ.get("TESTBAN_CACHE")
+    if not base:
+        base = platformdirs.user_cache_dir("testban", appauthor=False)
+    return Path(base) / "archive-index"
+
+
+def _valid_entry(entry: object) -> bool:
+    """Whether a cached entry has the shape this version writes (anything else: re-index)."""
+    if not isinstance(entry, dict):
+        return False
+    if not all(isinstance(entry.get(k), int) for k in ("mtime_ns", "size")):
+        return False
+    if not isinstance(entry.get("error"), str | None):
+        return False
+    spans = entry.get("spans")
+    return isinstance(spans, list) and all(
+        isinstance(s, list)
+        and len(s) == 3
+        and isinstance(s[0], str)
+        and all(isinstance(v, int | float) for v in s[1:])
+        for s in spans
+    )
 
 
 #: Name endings of waveform formats: such a file that no reader understands is an error;
@@ -91,20 +122,17 @@ def _not_waveforms(path: Path) -> list[ReadProblem]:
 class Archive:
     """A directory tree of waveform files (SDS or any layout) queried by time window.
 
-    ``cache_dir`` forces where the index file goes (useful for read-only roots and tests).
+    ``cache_dir`` forces the folder of the index file (default: :func:`index_cache_dir`);
+    the archive itself is only read.
     """
 
     def __init__(
         self, root: str | os.PathLike[str], *, cache_dir: str | os.PathLike[str] | None = None
     ):
         self.root = Path(root).resolve()
-        key = hashlib.sha256(str(self.root).encode()).hexdigest()[:16]
-        if cache_dir is not None:
-            self.index_path = Path(cache_dir) / f"index-{key}.json"
-        elif os.access(self.root, os.W_OK):
-            self.index_path = self.root / INDEX_NAME
-        else:
-            self.index_path = _default_cache_dir() / f"index-{key}.json"
+        key = hashlib.sha256(os.fsencode(self.root)).hexdigest()[:32]
+        folder = Path(cache_dir) if cache_dir is not None else index_cache_dir()
+        self.index_path = folder / f"index-{key}.json"
         self._entries: dict[str, dict] | None = None
         self.index_problems: list[ReadProblem] = []
 
@@ -156,27 +184,46 @@ class Archive:
     # -- generic index ---------------------------------------------------------------
 
     def _load(self) -> dict[str, dict]:
-        """The cached index entries, or an empty index when none can be used."""
+        """The cached index entries (the valid ones), or none when the index is missing,
+        torn, of another version or of another root: those files are indexed again."""
+        if self.index_path in _MEMORY:
+            return _MEMORY[self.index_path]
         try:
-            doc = json.loads(self.index_path.read_text())
-        except (OSError, ValueError):
+            doc = json.loads(self.index_path.read_text(encoding="utf-8"))
+        except (OSError, ValueError):  # missing, unreadable, torn or not JSON
             return {}
-        if doc.get("version") != _INDEX_VERSION or doc.get("root") != str(self.root):
+        if (
+            not isinstance(doc, dict)
+            or doc.get("version") != _INDEX_VERSION
+            or doc.get("root") != str(self.root)
+            or not isinstance(doc.get("files"), dict)
+        ):
             return {}
-        files = doc.get("files")
-        return files if isinstance(files, dict) else {}
+        return {rel: e for rel, e in doc["files"].items() if _valid_entry(e)}
 
     def _save(self, entries: dict[str, dict]) -> None:
-        """Write the index atomically; an unwritable cache is silently not kept."""
+        """Write the index atomically (temporary file + rename: readers see the old or the
+        new index, never a part); when the cache folder is not writable, keep it in memory."""
         doc = {"version": _INDEX_VERSION, "root": str(self.root), "files": entries}
+        tmp = None
         try:
             self.index_path.parent.mkdir(parents=True, exist_ok=True)
-            fd, tmp = tempfile.mkstemp(dir=self.index_path.parent, suffix=".tmp")
-            with os.fdopen(fd, "w") as fh:
+            fd, tmp = tempfile.mkstemp(
+                dir=self.index_path.parent, prefix=self.index_path.stem + ".", suffix=".tmp"
+            )
+            with os.fdopen(fd, "w", encoding="utf-8") as fh:
                 json.dump(doc, fh, separators=(",", ":"))
             os.replace(tmp, self.index_path)
-        except OSError:
-            pass
+        except OSError as exc:
+            if tmp is not None:
+                try:
+                    os.unlink(tmp)
+                except OSError:
+                    pass
+            log.info("archive index of %s kept in memory: %s", self.root, exc)
+            _MEMORY[self.index_path] = entries
+            return
+        _MEMORY.pop(self.index_path, None)
 
     @staticmethod
     def _index_file(path: Path) -> tuple[list[list], str | None, list[ReadProblem]]:
@@ -229,9 +276,9 @@ class Archive:
         problems: list[ReadProblem] = []
         changed = False
         for path in iter_waveform_files(self._generic_roots()):
-            rel = path.relative_to(self.root).as_posix()
-            if path.resolve() == self.index_path.resolve():
+            if path.name == INDEX_NAME:  # left in the input by an older version
                 continue
+            rel = path.relative_to(self.root).as_posix()
             try:
                 stat = path.stat()
             except OSError as exc:

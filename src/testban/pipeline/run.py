@@ -67,9 +67,6 @@ from testban.store import (
     Store,
     atomic,
     finish_run,
-    insert_tables,
-    next_ids,
-    read_rows,
     replace_arrivals,
     replace_events,
     start_run,
@@ -77,7 +74,7 @@ from testban.store import (
     window_detections,
     window_done,
 )
-from testban.store.schema import TABLES_SQL
+from testban.store.paths import store_wfdiscs
 
 log = logging.getLogger(__name__)
 
@@ -269,6 +266,8 @@ def survey(
 
 
 def _wfdisc(path: Path, sta: str, chan: str, start: float, end: float, network: Network) -> Wfdisc:
+    """The ``wfdisc`` row of one channel of a file: ``dir`` is its absolute folder, of any
+    length (the store fits it to CSS3.0's widths, :func:`testban.store.paths.store_wfdiscs`)."""
     rate = None
     try:
         rate = network.sampling_rate(sta, chan)
@@ -489,7 +488,7 @@ def run_pipeline(
         "serial" if client is None else f"Dask ({ahead // 2} worker threads)",
     )  # fmt: skip
     with store.session() as session:
-        report.problems += _store_wfdiscs(session, wfdiscs)
+        store_wfdiscs(session, wfdiscs, [s.root for s in sources])  # for the event pages
         driver = _Driver(
             session, executor, cfg, sources, executor.share(network), groups,
             external, external_amplitudes, report.windows, progress,
@@ -687,27 +686,3 @@ class _Driver:
             finish_run(session, run_id, "failed", report=traceback.format_exc())
         if self.progress is not None:
             self.progress("associate", k + 1, self.n)
-
-
-def _store_wfdiscs(session: Any, rows: Sequence[Wfdisc]) -> list[ReadProblem]:
-    """Record the waveform files read (for the event pages); rows already there stay.
-    A directory longer than CSS3.0's ``wfdisc.dir`` (64 characters) is reported instead."""
-    tw = TABLES_SQL["wfdisc"]
-    have = {
-        (r.dir, r.dfile, r.sta, r.chan)
-        for r in read_rows(session, "wfdisc", tw.c.dfile.in_(sorted({r.dfile for r in rows})))
-    }
-    new = [r for r in rows if (r.dir, r.dfile, r.sta, r.chan) not in have and len(r.dir) <= 64]
-    long_dirs = sorted({r.dir for r in rows if len(r.dir) > 64})
-    problems = [
-        ReadProblem(d, "directory longer than wfdisc.dir's 64 characters: its files are not "
-                    "listed in the store (no waveforms on the event pages)", severity="warning")
-        for d in long_dirs
-    ]  # fmt: skip
-    if not new:
-        return problems
-    ids = next_ids(session, "wfid", len(new))
-    insert_tables(
-        session, {"wfdisc": [dataclasses.replace(r, wfid=i) for r, i in zip(new, ids, strict=True)]}
-    )
-    return problems

@@ -16,6 +16,10 @@ a PNG from Matplotlib: it needs no plotting library in the request path, is a fe
 kB, stays sharp when zoomed, can be inlined in the page (its text is selectable) and is
 checked in tests by reading the XML. Missing or unreadable files never raise: they are
 reported (:attr:`WaveformPlot.problems`) and the page says which file and why.
+
+A row's file is ``dir``/``dfile``, or, for a path too long for those CSS3.0 columns, its
+archive root (``wfroot``) joined with its path inside it (``wfpath``): see
+:mod:`testban.store.paths`.
 """
 
 from __future__ import annotations
@@ -33,6 +37,7 @@ from sqlalchemy.orm import Session
 from testban.records.css30 import Arrival, Assoc, Site, Wfdisc
 from testban.service.present import iso_time
 from testban.store import TABLES_SQL, Store, read_rows
+from testban.store.paths import wfdisc_files
 
 #: Pass band (Hz) of the displayed traces: the IDC's mb measurement band.
 BAND = (0.8, 4.5)
@@ -185,20 +190,16 @@ def _wfdisc(session: Session, stas: Sequence[str], t0: float, t1: float) -> list
             if isinstance(r, Wfdisc)]  # fmt: skip
 
 
-def _path(r: Wfdisc) -> Path:
-    return Path(r.dir) / r.dfile if r.dir not in ("", "-", ".") else Path(r.dfile)
-
-
-def _read(view: TraceView, rows: list[Wfdisc], t0: float, t1: float) -> list[str]:
-    """Read, filter and trim ``view``'s channel from ``rows``; problems as strings."""
+def _read(view: TraceView, rows: list[tuple[Wfdisc, Path]], t0: float, t1: float) -> list[str]:
+    """Read, filter and trim ``view``'s channel from ``rows`` (each with its file);
+    problems as strings."""
     from obspy import Stream, UTCDateTime
 
     from testban.io.waveforms import read_file
 
     problems: list[str] = []
     st = Stream()
-    for r in rows:
-        path = _path(r)
+    for r, path in rows:
         view.files.append(path.name)  # the public page names files, not server paths
         got, probs = read_file(path, starttime=UTCDateTime(t0), endtime=UTCDateTime(t1))
         sta, chan = r.sta.upper(), r.chan.upper()
@@ -262,7 +263,8 @@ def event_waveforms(
                 plot.no_data.append(s.sta)
                 continue
             mine = [r for r in rows if (r.sta, r.chan) == choice]
-            jobs.append((s, choice, mine, t0, t1))
+            files = wfdisc_files(session, mine)
+            jobs.append((s, choice, [(r, files[r.wfid]) for r in mine], t0, t1))
     for s, (wfsta, chan), rows, t0, t1 in jobs:
         view = TraceView(s.sta, wfsta, chan, s.delta, s.t0, s.marks)
         try:
