@@ -13,6 +13,7 @@ trace; nothing is interpolated).
 
 from __future__ import annotations
 
+import math
 import os
 import re
 import warnings
@@ -25,7 +26,9 @@ import obspy
 from obspy import Stream, Trace, UTCDateTime
 
 from testban.io.css30 import TableError, read_flat
+from testban.io.css30.tables import parse_flat
 from testban.io.ims20 import is_ims20, read_ims20
+from testban.io.ims20.core import RATE_RANGE, YEAR_RANGE
 from testban.io.problems import ReadProblem
 from testban.records import Wfdisc
 
@@ -143,6 +146,13 @@ def _read_file(
         if starttime is not None or endtime is not None:
             st.trim(starttime, endtime)
         return st, problems
+    if _sniff_wfdisc(path):  # our row-by-row reader: a bad row costs that row only
+        st, problems = read_wfdisc(path, headonly=headonly)
+        if not headonly and (starttime is not None or endtime is not None):
+            st.trim(starttime, endtime)
+        if keep is not None:
+            st.traces = [tr for tr in st if keep(tr.id)]
+        return st, problems
     kwargs = {"starttime": starttime, "endtime": endtime, "headonly": headonly}
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
@@ -183,15 +193,37 @@ _CSS_DTYPES = {
 }
 
 
-def _wfdisc_rows(path: Path) -> list[Wfdisc] | None:
-    """The wfdisc rows of ``path`` (standard or IDC wide-id layout), or None if not one."""
+def _sniff_wfdisc(path: Path) -> bool:
+    """Cheap test: is the first line of ``path`` a CSS3.0 wfdisc row (either layout)?"""
+    try:
+        with open(path, "rb") as fh:
+            head = fh.read(1024)
+        first = head.split(b"\n", 1)[0].rstrip(b"\r").decode("ascii")
+        rows = parse_flat([first], "wfdisc", name=str(path))
+    except (TableError, OSError, UnicodeDecodeError):
+        return False
+    return bool(rows)
+
+
+def _wfdisc_rows(path: Path, problems: list[ReadProblem] | None = None) -> list[Wfdisc] | None:
+    """The good wfdisc rows of ``path`` (standard or IDC wide-id layout), or None if the
+    file is no wfdisc table at all; bad rows are reported in ``problems``.
+
+    A file counts as a wfdisc table when at least half of its rows are good ones, so that
+    a text file of another kind is not read as a table of damaged rows.
+    """
+    found: list[ReadProblem] = []
     try:
         if path.stat().st_size > 64 << 20:
             return None
-        rows = read_flat(path, "wfdisc")
+        rows = read_flat(path, "wfdisc", problems=found)
     except (TableError, OSError, UnicodeDecodeError):
         return None
-    return rows or None
+    if not rows or len(found) > len(rows):
+        return None
+    if problems is not None:
+        problems += found
+    return rows  # type: ignore[return-value]
 
 
 def _looks_like_wfdisc(path: Path) -> bool:
@@ -199,56 +231,104 @@ def _looks_like_wfdisc(path: Path) -> bool:
     return _wfdisc_rows(path) is not None
 
 
+#: Largest wfdisc span accepted, in seconds (a year: IMS files hold hours or days).
+_MAX_WFDISC_SPAN = 366 * 86400.0
+
+
+def _wfdisc_trace(w: Wfdisc, data_path: Path, headonly: bool) -> Trace:
+    """The trace of one wfdisc row; raises ``ValueError`` with the reason when unusable.
+
+    The sample count, offset and data type are checked against the data file's size
+    before anything is read, so that a garbled count cannot ask for a huge allocation.
+    """
+    dtype = np.dtype(_CSS_DTYPES[w.datatype])
+    if not (math.isfinite(w.samprate) and RATE_RANGE[0] <= w.samprate <= RATE_RANGE[1]):
+        raise ValueError(f"sampling rate {w.samprate} out of range")
+    if w.nsamp < 0 or w.foff < 0:
+        raise ValueError(f"negative nsamp {w.nsamp} or foff {w.foff}")
+    if not math.isfinite(w.calib):
+        raise ValueError(f"calib {w.calib} is not finite")
+    if w.nsamp / w.samprate > _MAX_WFDISC_SPAN:
+        raise ValueError(f"{w.nsamp} samples at {w.samprate} Hz span more than a year")
+    try:
+        start = UTCDateTime(w.time)
+        if not YEAR_RANGE[0] <= start.year <= YEAR_RANGE[1]:
+            raise ValueError(f"time {w.time} is in year {start.year}")
+    except (OverflowError, TypeError) as exc:
+        raise ValueError(f"time {w.time} is not a valid epoch: {exc}") from None
+    need = w.foff + w.nsamp * dtype.itemsize
+    size = data_path.stat().st_size
+    if need > size:
+        raise ValueError(f"{w.dfile} holds {size} bytes, row needs {need} (foff {w.foff})")
+    tr = Trace()
+    tr.stats.station, tr.stats.channel = w.sta, w.chan
+    tr.stats.starttime = start
+    tr.stats.sampling_rate = w.samprate
+    tr.stats.calib = w.calib
+    tr.stats._format = "CSS"
+    if headonly:
+        tr.stats.npts = w.nsamp
+        return tr
+    data = np.fromfile(data_path, dtype=dtype, count=w.nsamp, offset=w.foff)
+    if data.size != w.nsamp:
+        raise ValueError(f"{w.dfile} holds {data.size} of {w.nsamp} samples at offset {w.foff}")
+    tr.data = data.astype(data.dtype.newbyteorder("="))
+    return tr
+
+
 def read_wfdisc(path: PathLike, *, headonly: bool = False) -> tuple[Stream, list[ReadProblem]]:
     """Read the waveforms indexed by a CSS3.0 wfdisc table (standard or IDC layout).
 
-    Used when ObsPy's reader rejects the table (it knows only the 283-character standard
-    rows, not the IDC's 285-character wide-id rows). ``dfile`` is looked up under ``dir``
-    relative to the table, then next to the table. Rows whose data file is missing or short
-    are reported, grouped by data file.
+    Rows are read one by one: a bad row (unparsable field, absurd count or rate, data file
+    too short) is reported with its line number and skipped, and the other rows are kept.
+    ``dfile`` is looked up under ``dir`` relative to the table, then next to the table.
+    Rows whose data file is missing are reported, grouped by data file.
     """
     path = Path(path)
     name = str(path)
-    rows = _wfdisc_rows(path)
+    problems: list[ReadProblem] = []
+    rows = _wfdisc_rows(path, problems)
     if rows is None:
         return Stream(), [ReadProblem(name, "not a wfdisc table")]
     st = Stream()
-    problems: list[ReadProblem] = []
     missing: dict[str, int] = {}
-    for i, w in enumerate(rows, start=1):
-        rec, sid = f"row {i}", f".{w.sta}..{w.chan}"
-        dtype = _CSS_DTYPES.get(w.datatype)
-        if dtype is None:
+    line_of = _wfdisc_line_numbers(path)
+    for i, w in enumerate(rows):
+        rec, sid = f"line {line_of[i]}" if i < len(line_of) else "", f".{w.sta}..{w.chan}"
+        if w.datatype not in _CSS_DTYPES:
             problems.append(ReadProblem(name, f"unsupported datatype {w.datatype!r}", rec, sid))
             continue
         candidates = [path.parent / w.dir / w.dfile, path.parent / w.dfile]
-        data_path = next((c for c in candidates if c.is_file()), None)
+        try:
+            data_path = next((c for c in candidates if c.is_file()), None)
+        except (OSError, ValueError):  # e.g. a NUL byte or an overlong name
+            data_path = None
         if data_path is None:
             missing[w.dfile] = missing.get(w.dfile, 0) + 1
             continue
-        tr = Trace()
-        tr.stats.station, tr.stats.channel = w.sta, w.chan
-        tr.stats.starttime = UTCDateTime(w.time)
-        tr.stats.sampling_rate = w.samprate
-        tr.stats.calib = w.calib
-        tr.stats._format = "CSS"
-        if headonly:
-            tr.stats.npts = w.nsamp
-        else:
-            try:
-                data = np.fromfile(data_path, dtype=dtype, count=w.nsamp, offset=w.foff)
-            except (OSError, ValueError) as exc:
-                problems.append(ReadProblem(name, f"cannot read {w.dfile}: {exc}", rec, sid))
-                continue
-            if data.size != w.nsamp:
-                msg = f"{w.dfile} holds {data.size} of {w.nsamp} samples at offset {w.foff}"
-                problems.append(ReadProblem(name, msg, rec, sid))
-                continue
-            tr.data = data.astype(data.dtype.newbyteorder("="))
-        st.append(tr)
+        try:
+            st.append(_wfdisc_trace(w, data_path, headonly))
+        except (OSError, ValueError, OverflowError, MemoryError) as exc:
+            problems.append(ReadProblem(name, f"row skipped: {exc}", rec, sid))
     for dfile, n in missing.items():
         problems.append(ReadProblem(name, f"data file {dfile} not found: {n} rows skipped"))
     return st, problems
+
+
+def _wfdisc_line_numbers(path: Path) -> list[int]:
+    """Line numbers of the good rows, for the problems (bad rows are already reported)."""
+    try:
+        lines = path.read_text(encoding="utf-8", errors="replace").splitlines()
+    except OSError:
+        return []
+    out = []
+    for i, line in enumerate(lines, start=1):
+        try:
+            if parse_flat([line], "wfdisc"):
+                out.append(i)
+        except TableError:
+            continue
+    return out
 
 
 # --- joining ---------------------------------------------------------------------------
