@@ -34,6 +34,9 @@ ABSURD_NUMBERS = (
 )
 
 #: A number standing alone (not digits inside a word or a compressed payload line).
+#: Absurd binary header words (largest, smallest, all ones, NaN as float32).
+_ABSURD_WORDS = (b"\x7f\xff\xff\xff", b"\x80\x00\x00\x00", b"\xff\xff\xff\xff", b"\x7f\xc0\x00\x00")
+
 _NUMBER = re.compile(rb"(?<![A-Za-z0-9.+-])-?\d+(?:\.\d+)?(?![A-Za-z0-9.])")
 
 
@@ -85,6 +88,12 @@ def mutate(
             fill = bytes(32 + v % 95 for v in fill)
         buf[a:b] = fill
         return Mutant(kind, bytes(buf), ((a, b),), f"bytes {a}-{b} overwritten")
+    if kind == "number" and b"\0" in data[:4096]:
+        # Binary: an absurd value over a 4-byte header word near the region's start.
+        a = _span(rng, lo, min(hi, lo + 64) - 3)
+        new = _ABSURD_WORDS[int(rng.integers(0, len(_ABSURD_WORDS)))]
+        buf[a : a + 4] = new
+        return Mutant(kind, bytes(buf), ((a, a + 4),), f"bytes {a}-{a + 4} -> {new.hex()}")
     if kind == "number":
         found = [m for m in _NUMBER.finditer(data, lo, hi)]
         if not found:

@@ -205,12 +205,15 @@ def _sniff_wfdisc(path: Path) -> bool:
     return bool(rows)
 
 
-def _wfdisc_rows(path: Path, problems: list[ReadProblem] | None = None) -> list[Wfdisc] | None:
+def _wfdisc_rows(
+    path: Path, problems: list[ReadProblem] | None = None, strict: bool = True
+) -> list[Wfdisc] | None:
     """The good wfdisc rows of ``path`` (standard or IDC wide-id layout), or None if the
     file is no wfdisc table at all; bad rows are reported in ``problems``.
 
-    A file counts as a wfdisc table when at least half of its rows are good ones, so that
-    a text file of another kind is not read as a table of damaged rows.
+    With ``strict`` (guessing the format) a file counts as a wfdisc table only when at
+    least half of its rows are good, so that a text file of another kind is not read as
+    a table of damaged rows.
     """
     found: list[ReadProblem] = []
     try:
@@ -219,7 +222,7 @@ def _wfdisc_rows(path: Path, problems: list[ReadProblem] | None = None) -> list[
         rows = read_flat(path, "wfdisc", problems=found)
     except (TableError, OSError, UnicodeDecodeError):
         return None
-    if not rows or len(found) > len(rows):
+    if not rows or (strict and len(found) > len(rows)):
         return None
     if problems is not None:
         problems += found
@@ -287,7 +290,7 @@ def read_wfdisc(path: PathLike, *, headonly: bool = False) -> tuple[Stream, list
     path = Path(path)
     name = str(path)
     problems: list[ReadProblem] = []
-    rows = _wfdisc_rows(path, problems)
+    rows = _wfdisc_rows(path, problems, strict=False)
     if rows is None:
         return Stream(), [ReadProblem(name, "not a wfdisc table")]
     st = Stream()

@@ -82,13 +82,19 @@ def _rows_from_csv(
     try:
         header = next(csv.reader([next(lines)]))
     except (StopIteration, csv.Error):
+        if problems is not None:  # the writer always writes a header, even for no rows
+            problems.append(ReadProblem(name, "empty file: no header line", "line 1"))
         return []
     kinds = {c.name: c.kind for c in columns(cls, "idc")}
     aliases = ALIASES.get(cls.table, {})
     names = [aliases.get(h.strip(), h.strip()) for h in header]
     for n in names:
         if n not in kinds:
-            raise TableError(f"unknown column for table {cls.table}", file=name, column=n)
+            exc = TableError(f"unknown column for table {cls.table}", file=name, column=n)
+            if problems is None:
+                raise exc
+            problems.append(ReadProblem(name, f"table skipped: {exc.reason}: {n!r}", "line 1"))
+            return []
     out = []
     for i, line in enumerate(lines, start=2):
         try:
