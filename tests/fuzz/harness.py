@@ -110,7 +110,8 @@ def judge(fmt: Format, folder: Path, mutant: Mutant, blocks: list[Block], size: 
         if all(intact(s, mutant) for s in spans)
         and not all(_covered(u, units) for u in expected)
     ]
-    silent = not problems and _size(units) < size
+    # A file of another format that reads cleanly as that format is right, not a loss.
+    silent = not problems and _size(units) < size and mutant.kind != "other"
     detail = f"lost blocks at {lost[:3]}" if lost else ""
     return Verdict("problem" if problems else "clean", len(lost), silent, detail)
 

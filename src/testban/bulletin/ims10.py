@@ -328,6 +328,9 @@ def read_ims10(
             return _fail(BulletinError(f"cannot read {source}: {exc}"), name, problems)
     else:
         lines = [ln.rstrip("\r\n") for ln in source]
+    if problems is not None and not any(ln.strip().upper() == "STOP" for ln in lines[-3:]):
+        msg = "no STOP line at the end: the message is probably truncated"
+        problems.append(ReadProblem(name, msg, f"line {len(lines)}", severity="warning"))
     try:
         return _rows_of(lines)
     except BulletinError as whole:

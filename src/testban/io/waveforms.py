@@ -13,6 +13,7 @@ trace; nothing is interpolated).
 
 from __future__ import annotations
 
+import io
 import math
 import os
 import re
@@ -38,6 +39,7 @@ __all__ = [
     "iter_waveform_files",
     "join_traces",
     "read_file",
+    "read_mseed",
     "read_waveforms",
     "read_wfdisc",
 ]
@@ -153,6 +155,13 @@ def _read_file(
         if keep is not None:
             st.traces = [tr for tr in st if keep(tr.id)]
         return st, problems
+    if _sniff_mseed(path):  # a corrupt record costs that record, not the file
+        st, problems = read_mseed(path, headonly=headonly)
+        if starttime is not None or endtime is not None:
+            st.trim(starttime, endtime)
+        if keep is not None:
+            st.traces = [tr for tr in st if keep(tr.id)]
+        return st, problems
     kwargs = {"starttime": starttime, "endtime": endtime, "headonly": headonly}
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
@@ -178,6 +187,97 @@ def _read_file(
     return st, problems
 
 
+# --- MiniSEED, record by record when needed --------------------------------------------
+
+#: Record lengths tried when a record's own blockette 1000 cannot be read.
+_RECLENS = (4096, 512, 256, 1024, 2048, 8192)
+_MAX_RECLEN = 1 << 16
+
+
+def _record_header_ok(data: bytes, off: int) -> bool:
+    """Does a MiniSEED fixed header start at ``off`` (sequence number, quality code)?"""
+    h = data[off : off + 8]
+    return len(h) == 8 and h[6:7] in b"DRQM" and h[7:8] in b" \0" and all(
+        c in b"0123456789 \0" for c in h[:6]
+    )
+
+
+def _own_reclen(data: bytes, off: int) -> int | None:
+    """Record length from the blockette 1000 of the record at ``off``, if it has one."""
+    if not _record_header_ok(data, off) or off + 48 > len(data):
+        return None
+    nxt, seen = int.from_bytes(data[off + 46 : off + 48], "big"), 0
+    while 48 <= nxt <= 504 and seen < 8:
+        b = data[off + nxt : off + nxt + 8]
+        if len(b) < 8:
+            return None
+        if int.from_bytes(b[:2], "big") == 1000:
+            length = 1 << b[6] if 7 <= b[6] <= 16 else None
+            return length
+        nxt, seen = int.from_bytes(b[2:4], "big"), seen + 1
+    return None
+
+
+def _sniff_mseed(path: Path) -> bool:
+    """True when a MiniSEED record header sits at the start or at one of the first
+    record boundaries (so a file whose first record is damaged is still recognised)."""
+    try:
+        with open(path, "rb") as fh:
+            head = fh.read(4 * 4096 + 8)
+    except OSError:
+        return False
+    offsets = {0} | {k * n for n in (512, 4096) for k in range(1, 4)}
+    return any(_own_reclen(head, off) is not None for off in sorted(offsets))
+
+
+def read_mseed(path: PathLike, *, headonly: bool = False) -> tuple[Stream, list[ReadProblem]]:
+    """Read a MiniSEED file; when ObsPy fails or warns on the whole file, record by record.
+
+    Each record is then read on its own: a record ObsPy cannot read is reported (byte
+    offset, what ObsPy said) and skipped, the others are kept as separate traces (joined
+    later by :func:`join_traces`); warnings are reported once per kind. A trailing partial
+    record is reported.
+    """
+    name = str(path)
+    try:
+        data = Path(path).read_bytes()
+    except OSError as exc:
+        return Stream(), [ReadProblem(name, f"cannot read file: {exc}")]
+    reclen = next((r for off in range(0, min(len(data), 8 * 4096), 256)
+                   if (r := _own_reclen(data, off))), None)  # fmt: skip
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        try:
+            st = obspy.read(io.BytesIO(data), format="MSEED", headonly=headonly)
+            whole_ok = not caught
+        except Exception:  # noqa: BLE001 - any failure sends us to the record-wise read
+            whole_ok = False
+    if whole_ok and reclen and len(data) % reclen == 0:
+        return st, []
+    if reclen is None:
+        return Stream(), [ReadProblem(name, "no readable MiniSEED record (no blockette 1000)")]
+    st, problems = Stream(), []
+    warned: list[warnings.WarningMessage] = []
+    for off in range(0, len(data), reclen):
+        chunk = data[off : off + reclen]
+        rec = f"byte {off}"
+        if len(chunk) < reclen:
+            msg = f"file ends in a partial record ({len(chunk)} of {reclen} bytes): skipped"
+            problems.append(ReadProblem(name, msg, rec))
+            break
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            try:
+                part = obspy.read(io.BytesIO(chunk), format="MSEED", headonly=headonly)
+            except Exception as exc:  # noqa: BLE001 - ObsPy/libmseed raise many kinds
+                why = f"{type(exc).__name__}: {exc}"
+                problems.append(ReadProblem(name, f"record skipped: {why}"[:300], rec))
+                continue
+        warned += caught  # kept, but reported (collapsed by kind) below
+        st += part
+    return st, problems + _warning_problems(name, warned)
+
+
 # --- CSS3.0 wfdisc fallback ------------------------------------------------------------
 
 #: wfdisc datatype -> NumPy dtype (s: big-endian int, i: little-endian int, t/f: floats).
@@ -193,16 +293,30 @@ _CSS_DTYPES = {
 }
 
 
+_WFDISC_WIDTHS = (283, 285)  # standard CSS3.0 and IDC wide-id rows
+
+
 def _sniff_wfdisc(path: Path) -> bool:
-    """Cheap test: is the first line of ``path`` a CSS3.0 wfdisc row (either layout)?"""
+    """Is ``path`` a CSS3.0 wfdisc table? Its first line has a wfdisc width, or the file
+    is text and most of its lines parse as wfdisc rows.
+
+    Decided here, before ObsPy, so that a wfdisc is always read row by row (ObsPy's CSS
+    reader drops the whole table for one bad row).
+    """
     try:
         with open(path, "rb") as fh:
             head = fh.read(1024)
-        first = head.split(b"\n", 1)[0].rstrip(b"\r").decode("ascii")
-        rows = parse_flat([first], "wfdisc", name=str(path))
-    except (TableError, OSError, UnicodeDecodeError):
+    except OSError:
         return False
-    return bool(rows)
+    first = head.split(b"\n", 1)[0].rstrip(b"\r")
+    if len(first) in _WFDISC_WIDTHS and not first.translate(None, _TEXT_BYTES):
+        return True
+    if not head or 8 * len(head.translate(None, _TEXT_BYTES)) > len(head):
+        return False  # empty, or binary
+    return _looks_like_wfdisc(path)
+
+
+_TEXT_BYTES = bytes(range(32, 127)) + b"\t\r\n"
 
 
 def _wfdisc_rows(

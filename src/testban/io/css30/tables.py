@@ -61,8 +61,28 @@ def read_csv(
     """
     path = Path(path)
     cls = table_of(table or path.stem.split(".")[-1])
+    _check_ending(path, problems)
     with open(path, newline="", encoding="utf-8", errors="replace") as fh:
         return _rows_from_csv(fh, cls, str(path), problems)
+
+
+def _check_ending(path: Path, problems: list[ReadProblem] | None) -> None:
+    """Report a table whose last line has no line break: the file was probably cut short
+    (every writer ends its last row with one), and the last row may have lost values."""
+    if problems is None:
+        return
+    try:
+        with open(path, "rb") as fh:
+            fh.seek(0, os.SEEK_END)
+            if fh.tell() == 0:
+                return
+            fh.seek(-1, os.SEEK_END)
+            last = fh.read(1)
+    except OSError:
+        return
+    if last != b"\n":
+        msg = "file does not end with a line break: probably truncated, last row may be cut"
+        problems.append(ReadProblem(str(path), msg, "last line", severity="warning"))
 
 
 def _skip_or_raise(exc: TableError, problems: list[ReadProblem] | None) -> None:
@@ -198,6 +218,7 @@ def read_flat(
     """
     path = Path(path)
     cls = table_of(table or path.suffix.lstrip(".") or path.name)
+    _check_ending(path, problems)
     with open(path, encoding="utf-8", errors="replace") as fh:
         lines = [ln.rstrip("\r\n") for ln in fh]
     return _rows_from_flat(lines, cls, str(path), layout, problems)
