@@ -22,6 +22,7 @@ from tests.fuzz.harness import (
     read_stations,
     read_table_file,
     read_waveform,
+    section_blocks,
     wdata_blocks,
 )
 
@@ -48,6 +49,7 @@ def formats() -> dict[str, Format]:
     f["w"].blocks = wdata_blocks("t.wfdisc")
     f["geom"].blocks = line_blocks(f["geom"], header_lines=1)
     f["csv"].blocks = line_blocks(f["csv"], header_lines=1)
+    f["ims10"].blocks = section_blocks(f["ims10"], b"EVENT ")
     return f
 
 
@@ -93,7 +95,6 @@ def make_sac(folder: Path, rng: np.random.Generator) -> bytes:
 
 
 def _wfdisc_rows(rng: np.random.Generator) -> tuple[bytes, bytes]:
-    from testban.io.css30 import write_flat
     from testban.records.css30 import Wfdisc
 
     rows, chunks, foff = [], [], 0

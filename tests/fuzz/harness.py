@@ -177,7 +177,8 @@ def _alone(fmt: Format, folder: Path, data: bytes) -> Units:
     (scratch / fmt.target).write_bytes(data)
     units, problems = fmt.read(fmt.path(scratch))
     shutil.rmtree(scratch)
-    return units if not problems else []
+    errors = [p for p in problems if getattr(p, "severity", "error") == "error"]
+    return units if not errors else []
 
 
 def ims20_blocks(fmt: Format) -> Callable[[Path, bytes], list[Block]]:
@@ -211,6 +212,24 @@ def line_blocks(fmt: Format, header_lines: int = 0) -> Callable[[Path, bytes], l
                 out.append((spans, _alone(fmt, folder, head + ln)))
             pos += len(ln)
         return out
+
+    return blocks
+
+
+def section_blocks(fmt: Format, start: bytes) -> Callable[[Path, bytes], list[Block]]:
+    """Blocks from each line starting with ``start`` to the next; the text before the
+    first one (the message header) is part of every block."""
+
+    def blocks(folder: Path, data: bytes) -> list[Block]:
+        starts = [m.start() for m in re.finditer(b"(?m)^" + re.escape(start), data)]
+        if not starts:
+            return []
+        head = data[: starts[0]]
+        ends = starts[1:] + [len(data)]
+        return [
+            (((0, len(head)), (max(a - 1, 0), b)), _alone(fmt, folder, head + data[a:b]))
+            for a, b in zip(starts, ends, strict=True)
+        ]
 
     return blocks
 
