@@ -107,8 +107,7 @@ def judge(fmt: Format, folder: Path, mutant: Mutant, blocks: list[Block], size: 
     lost = [
         spans[-1]
         for spans, expected in blocks
-        if all(intact(s, mutant) for s in spans)
-        and not all(_covered(u, units) for u in expected)
+        if all(intact(s, mutant) for s in spans) and not all(_covered(u, units) for u in expected)
     ]
     # A file of another format that reads cleanly as that format is right, not a loss.
     silent = not problems and _size(units) < size and mutant.kind != "other"

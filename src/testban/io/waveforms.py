@@ -32,6 +32,7 @@ from testban.io.ims20 import is_ims20, read_ims20
 from testban.io.ims20.core import RATE_RANGE, YEAR_RANGE
 from testban.io.problems import ReadProblem
 from testban.records import Wfdisc
+from testban.records.css30 import NA_ENDTIME
 
 __all__ = [
     "Gap",
@@ -197,8 +198,11 @@ _MAX_RECLEN = 1 << 16
 def _record_header_ok(data: bytes, off: int) -> bool:
     """Does a MiniSEED fixed header start at ``off`` (sequence number, quality code)?"""
     h = data[off : off + 8]
-    return len(h) == 8 and h[6:7] in b"DRQM" and h[7:8] in b" \0" and all(
-        c in b"0123456789 \0" for c in h[:6]
+    return (
+        len(h) == 8
+        and h[6:7] in b"DRQM"
+        and h[7:8] in b" \0"
+        and all(c in b"0123456789 \0" for c in h[:6])
     )
 
 
@@ -427,6 +431,14 @@ def read_wfdisc(path: PathLike, *, headonly: bool = False) -> tuple[Stream, list
             st.append(_wfdisc_trace(w, data_path, headonly))
         except (OSError, ValueError, OverflowError, MemoryError) as exc:
             problems.append(ReadProblem(name, f"row skipped: {exc}", rec, sid))
+            continue
+        due = w.time + (w.nsamp - 1) / w.samprate
+        if w.endtime != NA_ENDTIME and abs(w.endtime - due) > 1.5 / w.samprate:
+            msg = (
+                f"endtime {w.endtime} disagrees with time + (nsamp-1)/samprate = {due:.5f}: "
+                "a damaged time, nsamp or samprate (samples kept as nsamp says)"
+            )
+            problems.append(ReadProblem(name, msg, rec, sid, "warning"))
     for dfile, n in missing.items():
         problems.append(ReadProblem(name, f"data file {dfile} not found: {n} rows skipped"))
     return st, problems
