@@ -81,10 +81,26 @@ def write_bulletin(
     return FORMATS[format_name(fmt)][0](tables, path, **options)
 
 
-def read_bulletin(path: str | os.PathLike[str], fmt: str | None = None) -> dict[str, list[Record]]:
-    """Read a bulletin file into ``{table: rows}``; the format is guessed when not given."""
+def read_bulletin(
+    path: str | os.PathLike[str], fmt: str | None = None, problems: list | None = None
+) -> dict[str, list[Record]]:
+    """Read a bulletin file into ``{table: rows}``; the format is guessed when not given.
+
+    Bad content raises :class:`BulletinError`, unless a ``problems`` list is given: then
+    it is reported there (as :class:`~testban.io.problems.ReadProblem`) and skipped.
+    """
     name = format_name(fmt) if fmt else guess_format(path)
-    return FORMATS[name][1](path)
+    if problems is None:
+        return FORMATS[name][1](path)
+    if name == "geojson":
+        try:
+            return read_geojson(path)
+        except (BulletinError, OSError, ValueError, KeyError, TypeError) as exc:
+            from testban.io.problems import ReadProblem
+
+            problems.append(ReadProblem(str(path), f"not a readable GeoJSON bulletin: {exc!r}"))
+            return {}
+    return FORMATS[name][1](path, problems)
 
 
 __all__ = [

@@ -29,6 +29,7 @@ from testban.bulletin.model import (
     ims_magtype,
     magnitude_family,
 )
+from testban.io.problems import ReadProblem
 from testban.records.css30 import Arrival, Assoc, Netmag, Origerr, Origin, Record, Stamag
 
 ORIGIN_HEADER = (
@@ -307,33 +308,106 @@ def write_ims10(tables: Tables, path: str | os.PathLike[str], **options: object)
 # ------------------------------------------------------------------------------ reading
 
 
-def read_ims10(source: str | os.PathLike[str] | Iterable[str]) -> dict[str, list[Record]]:
+def read_ims10(
+    source: str | os.PathLike[str] | Iterable[str], problems: list[ReadProblem] | None = None
+) -> dict[str, list[Record]]:
     """Read an IMS1.0 short bulletin (a path, or lines of text) into CSS3.0 rows.
 
     Parsing is ObsPy's (``IMS10BULLETIN``); :func:`testban.bulletin.quakeml.from_catalog`
-    turns its catalog into rows.
+    turns its catalog into rows. ObsPy reads a bulletin all or nothing, so when the whole
+    text fails each ``EVENT`` block is read on its own (with the data-type header): a
+    damaged event costs that event. Bad content raises :class:`BulletinError`, unless a
+    ``problems`` list is given: then it is reported there (``line N`` of the event) and
+    what could be read is returned.
     """
+    name = str(source) if isinstance(source, (str, os.PathLike)) else ""
+    if isinstance(source, (str, os.PathLike)):
+        try:
+            lines = Path(source).read_text(encoding="utf-8", errors="replace").splitlines()
+        except OSError as exc:
+            return _fail(BulletinError(f"cannot read {source}: {exc}"), name, problems)
+    else:
+        lines = [ln.rstrip("\r\n") for ln in source]
+    if problems is not None and not any(ln.strip().upper() == "STOP" for ln in lines[-3:]):
+        msg = "no STOP line at the end: the message is probably truncated"
+        problems.append(ReadProblem(name, msg, f"line {len(lines)}", severity="warning"))
+    try:
+        return _rows_of(lines)
+    except BulletinError as whole:
+        starts = [i for i, ln in enumerate(lines) if ln[:6].upper() == "EVENT "]
+        if problems is None or not starts:
+            return _fail(whole, name, problems)
+    head = lines[: starts[0]]
+    out: dict[str, list[Record]] = {}
+    top: dict[str, int] = {}
+    for k, a in enumerate(starts):
+        b = starts[k + 1] if k + 1 < len(starts) else len(lines)
+        try:
+            tail = [] if b == len(lines) else ["STOP"]
+            rows = _rows_of(head + lines[a:b] + tail)
+        except BulletinError as exc:
+            problems.append(ReadProblem(name, f"event skipped: {exc}", f"line {a + 1}"))
+            continue
+        for table, recs in _shifted(rows, top).items():
+            out.setdefault(table, []).extend(recs)
+    return out
+
+
+def _fail(
+    exc: BulletinError, name: str, problems: list[ReadProblem] | None
+) -> dict[str, list[Record]]:
+    """Raise ``exc``, or report it in ``problems`` and return no rows."""
+    if problems is None:
+        raise exc
+    problems.append(ReadProblem(name, str(exc)))
+    return {}
+
+
+def _rows_of(lines: list[str]) -> dict[str, list[Record]]:
+    """CSS3.0 rows of IMS1.0 text; raises :class:`BulletinError` on any parser failure."""
     import warnings
 
     from obspy import read_events
 
     from testban.bulletin.quakeml import from_catalog
 
-    if isinstance(source, (str, os.PathLike)):
-        if not Path(source).is_file():
-            raise BulletinError(f"no such file: {source}")
-        lines = Path(source).read_text(encoding="utf-8", errors="replace").splitlines()
-    else:
-        lines = [ln.rstrip("\r\n") for ln in source]
     data = io.BytesIO("".join(f"{ln.rstrip()}\n" for ln in lines).encode("utf-8"))
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # ObsPy warns on orphan phase blocks; rows say it
         try:
             catalog = read_events(data, format="IMS10BULLETIN")
+            _restore_dropped(catalog, lines)
+            return from_catalog(catalog)
         except Exception as exc:  # noqa: BLE001 (ObsPy raises many kinds on bad input)
             raise BulletinError(f"not a readable IMS1.0 bulletin: {exc}") from exc
-    _restore_dropped(catalog, lines)
-    return from_catalog(catalog)
+
+
+#: Id columns of the rows ``from_catalog`` makes, and the id space each one belongs to.
+_ID_KINDS = {"evid": "evid", "orid": "orid", "prefor": "orid", "arid": "arid",
+             "magid": "magid", "mbid": "magid", "msid": "magid", "mlid": "magid",
+             "ampid": "ampid"}  # fmt: skip
+
+
+def _shifted(rows: dict[str, list[Record]], top: dict[str, int]) -> dict[str, list[Record]]:
+    """One event's rows with every id moved above ``top`` (updated in place).
+
+    ``from_catalog`` numbers ids from 1 per catalog, so events read one at a time would
+    share ids; shifting each by the largest id used so far keeps them unique and linked.
+    """
+    import dataclasses
+
+    base = dict(top)
+    out: dict[str, list[Record]] = {}
+    for table, recs in rows.items():
+        for rec in recs:
+            changes = {}
+            for col, kind in _ID_KINDS.items():
+                v = getattr(rec, col, None)
+                if isinstance(v, int) and v > 0:
+                    changes[col] = v + base.get(kind, 0)
+                    top[kind] = max(top.get(kind, 0), changes[col])
+            out.setdefault(table, []).append(dataclasses.replace(rec, **changes))
+    return out
 
 
 def _restore_dropped(catalog: object, lines: list[str]) -> None:

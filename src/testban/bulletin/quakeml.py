@@ -35,6 +35,7 @@ from testban.bulletin.model import (
     ims_magtype,
     magnitude_family,
 )
+from testban.io.problems import ReadProblem
 from testban.records.css30 import (
     Amplitude,
     Arrival,
@@ -521,8 +522,28 @@ def write_quakeml(
     return path
 
 
-def read_quakeml(path: str | os.PathLike[str]) -> dict[str, list[Record]]:
-    """CSS3.0 rows of a QuakeML file."""
+def read_quakeml(
+    path: str | os.PathLike[str], problems: list[ReadProblem] | None = None
+) -> dict[str, list[Record]]:
+    """CSS3.0 rows of a QuakeML file.
+
+    A file ObsPy cannot parse raises :class:`~testban.bulletin.ims10.BulletinError`, or,
+    with a ``problems`` list, is reported there and gives no rows (an XML document damaged
+    anywhere is not parsed at all).
+    """
+    import warnings
+
     from obspy import read_events
 
-    return from_catalog(read_events(str(path), format="QUAKEML"))
+    from testban.bulletin.ims10 import BulletinError
+
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            return from_catalog(read_events(str(path), format="QUAKEML"))
+    except Exception as exc:  # noqa: BLE001 (lxml and ObsPy raise many kinds)
+        err = BulletinError(f"not a readable QuakeML file: {type(exc).__name__}: {exc}")
+        if problems is None:
+            raise err from exc
+        problems.append(ReadProblem(str(path), str(err)))
+        return {}

@@ -20,6 +20,7 @@ from typing import Any
 from obspy import UTCDateTime
 
 from testban.bulletin.model import Tables, events_of, has, magnitude_family
+from testban.io.problems import ReadProblem
 from testban.records.css30 import Event, Origerr, Origin, Record, jdate
 
 #: CSV columns, in order.
@@ -82,40 +83,72 @@ def write_csv_events(tables: Tables, path: str | os.PathLike[str]) -> Path:
     return path
 
 
-def _tables_from_rows(rows: list[dict[str, Any]]) -> dict[str, list[Record]]:
+def _tables_from_rows(
+    rows: list[dict[str, Any]], name: str = "", problems: list[ReadProblem] | None = None,
+    first_line: int = 2,
+) -> dict[str, list[Record]]:  # fmt: skip
+    """Rows of the event CSV/GeoJSON views; a bad row raises :class:`BulletinError`, or
+    with a ``problems`` list is reported (``line N``) and skipped."""
+
     def f(key: str, row: dict[str, Any], na: float) -> float:
         v = row.get(key)
-        return float(v) if v not in (None, "") else na
+        if v in (None, ""):
+            return na
+        value = float(v)
+        if not math.isfinite(value):
+            raise ValueError(f"{key} {v!r} is not a finite number")
+        return value
 
     out: dict[str, list[Record]] = {"event": [], "origin": [], "origerr": []}
     for k, row in enumerate(rows, start=1):
-        orid = int(row.get("orid") or k)
-        evid = int(row.get("evid") or orid)
-        t = UTCDateTime(row["time"])
-        out["origin"].append(
-            Origin(
-                lat=f("lat", row, -999.0), lon=f("lon", row, -999.0),
-                depth=f("depth", row, -999.0), time=round(float(t), 6), orid=orid, evid=evid,
-                jdate=jdate(t), ndef=int(f("ndef", row, -1)), etype=row.get("etype") or "-",
-                mb=f("mb", row, -999.0), ms=f("ms", row, -999.0), ml=f("ml", row, -999.0),
-                auth=row.get("auth") or "-",
-            )
-        )  # fmt: skip
-        if row.get("smajax") not in (None, ""):
-            out["origerr"].append(
-                Origerr(
-                    orid=orid, smajax=f("smajax", row, -1.0), sminax=f("sminax", row, -1.0),
-                    strike=f("strike", row, -1.0), conf=f("conf", row, 0.0),
-                )
-            )  # fmt: skip
-        out["event"].append(Event(evid=evid, prefor=orid, auth=row.get("auth") or "-"))
+        try:
+            _add_event_row(out, row, k, f)
+        except (ValueError, TypeError, KeyError, OverflowError) as exc:
+            from testban.bulletin.ims10 import BulletinError
+
+            where = f"line {first_line + k - 1}" if first_line else f"feature {k}"
+            if problems is None:
+                raise BulletinError(f"{name} {where}: bad row: {exc}") from exc
+            problems.append(ReadProblem(name, f"row skipped: {exc!r}", where))
     return out
 
 
-def read_csv_events(path: str | os.PathLike[str]) -> dict[str, list[Record]]:
-    """``origin``, ``origerr`` and ``event`` rows of a CSV written by :func:`write_csv_events`."""
-    with open(path, newline="", encoding="utf-8") as fh:
-        return _tables_from_rows(list(csv.DictReader(fh)))
+def _add_event_row(out: dict[str, list[Record]], row: dict[str, Any], k: int, f: Any) -> None:
+    """Append the origin, origerr and event rows of one event row to ``out``."""
+    orid = int(row.get("orid") or k)
+    evid = int(row.get("evid") or orid)
+    t = UTCDateTime(row["time"])
+    origin = Origin(
+        lat=f("lat", row, -999.0), lon=f("lon", row, -999.0),
+        depth=f("depth", row, -999.0), time=round(float(t), 6), orid=orid, evid=evid,
+        jdate=jdate(t), ndef=int(f("ndef", row, -1)), etype=row.get("etype") or "-",
+        mb=f("mb", row, -999.0), ms=f("ms", row, -999.0), ml=f("ml", row, -999.0),
+        auth=row.get("auth") or "-",
+    )  # fmt: skip
+    err = None
+    if row.get("smajax") not in (None, ""):
+        err = Origerr(
+            orid=orid, smajax=f("smajax", row, -1.0), sminax=f("sminax", row, -1.0),
+            strike=f("strike", row, -1.0), conf=f("conf", row, 0.0),
+        )  # fmt: skip
+    out["origin"].append(origin)
+    if err is not None:
+        out["origerr"].append(err)
+    out["event"].append(Event(evid=evid, prefor=orid, auth=row.get("auth") or "-"))
+
+
+def read_csv_events(
+    path: str | os.PathLike[str], problems: list[ReadProblem] | None = None
+) -> dict[str, list[Record]]:
+    """``origin``, ``origerr`` and ``event`` rows of a CSV written by :func:`write_csv_events`.
+
+    A bad row raises :class:`~testban.bulletin.ims10.BulletinError`, or with a
+    ``problems`` list is reported and skipped.
+    """
+    with open(path, newline="", encoding="utf-8", errors="replace") as fh:
+        lines = fh.read().splitlines()
+    rows = list(csv.DictReader(lines))  # one physical line per row, as written
+    return _tables_from_rows(rows, str(path), problems)
 
 
 def _destination(lat: float, lon: float, azimuth: float, km: float) -> tuple[float, float]:
@@ -206,4 +239,4 @@ def read_geojson(path: str | os.PathLike[str]) -> dict[str, list[Record]]:
             continue
         lon, lat = feat["geometry"]["coordinates"][:2]
         rows.append({**props, "lat": lat, "lon": lon})
-    return _tables_from_rows(rows)
+    return _tables_from_rows(rows, str(path), first_line=0)

@@ -13,6 +13,8 @@ trace; nothing is interpolated).
 
 from __future__ import annotations
 
+import io
+import math
 import os
 import re
 import warnings
@@ -25,9 +27,12 @@ import obspy
 from obspy import Stream, Trace, UTCDateTime
 
 from testban.io.css30 import TableError, read_flat
+from testban.io.css30.tables import parse_flat
 from testban.io.ims20 import is_ims20, read_ims20
+from testban.io.ims20.core import RATE_RANGE, YEAR_RANGE
 from testban.io.problems import ReadProblem
 from testban.records import Wfdisc
+from testban.records.css30 import NA_ENDTIME
 
 __all__ = [
     "Gap",
@@ -35,6 +40,7 @@ __all__ = [
     "iter_waveform_files",
     "join_traces",
     "read_file",
+    "read_mseed",
     "read_waveforms",
     "read_wfdisc",
 ]
@@ -143,6 +149,20 @@ def _read_file(
         if starttime is not None or endtime is not None:
             st.trim(starttime, endtime)
         return st, problems
+    if _sniff_wfdisc(path):  # our row-by-row reader: a bad row costs that row only
+        st, problems = read_wfdisc(path, headonly=headonly)
+        if not headonly and (starttime is not None or endtime is not None):
+            st.trim(starttime, endtime)
+        if keep is not None:
+            st.traces = [tr for tr in st if keep(tr.id)]
+        return st, problems
+    if _sniff_mseed(path):  # a corrupt record costs that record, not the file
+        st, problems = read_mseed(path, headonly=headonly)
+        if starttime is not None or endtime is not None:
+            st.trim(starttime, endtime)
+        if keep is not None:
+            st.traces = [tr for tr in st if keep(tr.id)]
+        return st, problems
     kwargs = {"starttime": starttime, "endtime": endtime, "headonly": headonly}
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
@@ -168,6 +188,100 @@ def _read_file(
     return st, problems
 
 
+# --- MiniSEED, record by record when needed --------------------------------------------
+
+#: Record lengths tried when a record's own blockette 1000 cannot be read.
+_RECLENS = (4096, 512, 256, 1024, 2048, 8192)
+_MAX_RECLEN = 1 << 16
+
+
+def _record_header_ok(data: bytes, off: int) -> bool:
+    """Does a MiniSEED fixed header start at ``off`` (sequence number, quality code)?"""
+    h = data[off : off + 8]
+    return (
+        len(h) == 8
+        and h[6:7] in b"DRQM"
+        and h[7:8] in b" \0"
+        and all(c in b"0123456789 \0" for c in h[:6])
+    )
+
+
+def _own_reclen(data: bytes, off: int) -> int | None:
+    """Record length from the blockette 1000 of the record at ``off``, if it has one."""
+    if not _record_header_ok(data, off) or off + 48 > len(data):
+        return None
+    nxt, seen = int.from_bytes(data[off + 46 : off + 48], "big"), 0
+    while 48 <= nxt <= 504 and seen < 8:
+        b = data[off + nxt : off + nxt + 8]
+        if len(b) < 8:
+            return None
+        if int.from_bytes(b[:2], "big") == 1000:
+            length = 1 << b[6] if 7 <= b[6] <= 16 else None
+            return length
+        nxt, seen = int.from_bytes(b[2:4], "big"), seen + 1
+    return None
+
+
+def _sniff_mseed(path: Path) -> bool:
+    """True when a MiniSEED record header sits at the start or at one of the first
+    record boundaries (so a file whose first record is damaged is still recognised)."""
+    try:
+        with open(path, "rb") as fh:
+            head = fh.read(4 * 4096 + 8)
+    except OSError:
+        return False
+    offsets = {0} | {k * n for n in (512, 4096) for k in range(1, 4)}
+    return any(_own_reclen(head, off) is not None for off in sorted(offsets))
+
+
+def read_mseed(path: PathLike, *, headonly: bool = False) -> tuple[Stream, list[ReadProblem]]:
+    """Read a MiniSEED file; when ObsPy fails or warns on the whole file, record by record.
+
+    Each record is then read on its own: a record ObsPy cannot read is reported (byte
+    offset, what ObsPy said) and skipped, the others are kept as separate traces (joined
+    later by :func:`join_traces`); warnings are reported once per kind. A trailing partial
+    record is reported.
+    """
+    name = str(path)
+    try:
+        data = Path(path).read_bytes()
+    except OSError as exc:
+        return Stream(), [ReadProblem(name, f"cannot read file: {exc}")]
+    reclen = next((r for off in range(0, min(len(data), 8 * 4096), 256)
+                   if (r := _own_reclen(data, off))), None)  # fmt: skip
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        try:
+            st = obspy.read(io.BytesIO(data), format="MSEED", headonly=headonly)
+            whole_ok = not caught
+        except Exception:  # noqa: BLE001 - any failure sends us to the record-wise read
+            whole_ok = False
+    if whole_ok and reclen and len(data) % reclen == 0:
+        return st, []
+    if reclen is None:
+        return Stream(), [ReadProblem(name, "no readable MiniSEED record (no blockette 1000)")]
+    st, problems = Stream(), []
+    warned: list[warnings.WarningMessage] = []
+    for off in range(0, len(data), reclen):
+        chunk = data[off : off + reclen]
+        rec = f"byte {off}"
+        if len(chunk) < reclen:
+            msg = f"file ends in a partial record ({len(chunk)} of {reclen} bytes): skipped"
+            problems.append(ReadProblem(name, msg, rec))
+            break
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            try:
+                part = obspy.read(io.BytesIO(chunk), format="MSEED", headonly=headonly)
+            except Exception as exc:  # noqa: BLE001 - ObsPy/libmseed raise many kinds
+                why = f"{type(exc).__name__}: {exc}"
+                problems.append(ReadProblem(name, f"record skipped: {why}"[:300], rec))
+                continue
+        warned += caught  # kept, but reported (collapsed by kind) below
+        st += part
+    return st, problems + _warning_problems(name, warned)
+
+
 # --- CSS3.0 wfdisc fallback ------------------------------------------------------------
 
 #: wfdisc datatype -> NumPy dtype (s: big-endian int, i: little-endian int, t/f: floats).
@@ -183,15 +297,54 @@ _CSS_DTYPES = {
 }
 
 
-def _wfdisc_rows(path: Path) -> list[Wfdisc] | None:
-    """The wfdisc rows of ``path`` (standard or IDC wide-id layout), or None if not one."""
+_WFDISC_WIDTHS = (283, 285)  # standard CSS3.0 and IDC wide-id rows
+
+
+def _sniff_wfdisc(path: Path) -> bool:
+    """Is ``path`` a CSS3.0 wfdisc table? Its first line has a wfdisc width, or the file
+    is text and most of its lines parse as wfdisc rows.
+
+    Decided here, before ObsPy, so that a wfdisc is always read row by row (ObsPy's CSS
+    reader drops the whole table for one bad row).
+    """
+    try:
+        with open(path, "rb") as fh:
+            head = fh.read(1024)
+    except OSError:
+        return False
+    first = head.split(b"\n", 1)[0].rstrip(b"\r")
+    if len(first) in _WFDISC_WIDTHS and not first.translate(None, _TEXT_BYTES):
+        return True
+    if not head or 8 * len(head.translate(None, _TEXT_BYTES)) > len(head):
+        return False  # empty, or binary
+    return _looks_like_wfdisc(path)
+
+
+_TEXT_BYTES = bytes(range(32, 127)) + b"\t\r\n"
+
+
+def _wfdisc_rows(
+    path: Path, problems: list[ReadProblem] | None = None, strict: bool = True
+) -> list[Wfdisc] | None:
+    """The good wfdisc rows of ``path`` (standard or IDC wide-id layout), or None if the
+    file is no wfdisc table at all; bad rows are reported in ``problems``.
+
+    With ``strict`` (guessing the format) a file counts as a wfdisc table only when at
+    least half of its rows are good, so that a text file of another kind is not read as
+    a table of damaged rows.
+    """
+    found: list[ReadProblem] = []
     try:
         if path.stat().st_size > 64 << 20:
             return None
-        rows = read_flat(path, "wfdisc")
+        rows = read_flat(path, "wfdisc", problems=found)
     except (TableError, OSError, UnicodeDecodeError):
         return None
-    return rows or None
+    if not rows or (strict and len(found) > len(rows)):
+        return None
+    if problems is not None:
+        problems += found
+    return rows  # type: ignore[return-value]
 
 
 def _looks_like_wfdisc(path: Path) -> bool:
@@ -199,56 +352,112 @@ def _looks_like_wfdisc(path: Path) -> bool:
     return _wfdisc_rows(path) is not None
 
 
+#: Largest wfdisc span accepted, in seconds (a year: IMS files hold hours or days).
+_MAX_WFDISC_SPAN = 366 * 86400.0
+
+
+def _wfdisc_trace(w: Wfdisc, data_path: Path, headonly: bool) -> Trace:
+    """The trace of one wfdisc row; raises ``ValueError`` with the reason when unusable.
+
+    The sample count, offset and data type are checked against the data file's size
+    before anything is read, so that a garbled count cannot ask for a huge allocation.
+    """
+    dtype = np.dtype(_CSS_DTYPES[w.datatype])
+    if not (math.isfinite(w.samprate) and RATE_RANGE[0] <= w.samprate <= RATE_RANGE[1]):
+        raise ValueError(f"sampling rate {w.samprate} out of range")
+    if w.nsamp < 0 or w.foff < 0:
+        raise ValueError(f"negative nsamp {w.nsamp} or foff {w.foff}")
+    if not math.isfinite(w.calib):
+        raise ValueError(f"calib {w.calib} is not finite")
+    if w.nsamp / w.samprate > _MAX_WFDISC_SPAN:
+        raise ValueError(f"{w.nsamp} samples at {w.samprate} Hz span more than a year")
+    try:
+        start = UTCDateTime(w.time)
+        if not YEAR_RANGE[0] <= start.year <= YEAR_RANGE[1]:
+            raise ValueError(f"time {w.time} is in year {start.year}")
+    except (OverflowError, TypeError) as exc:
+        raise ValueError(f"time {w.time} is not a valid epoch: {exc}") from None
+    need = w.foff + w.nsamp * dtype.itemsize
+    size = data_path.stat().st_size
+    if need > size:
+        raise ValueError(f"{w.dfile} holds {size} bytes, row needs {need} (foff {w.foff})")
+    tr = Trace()
+    tr.stats.station, tr.stats.channel = w.sta, w.chan
+    tr.stats.starttime = start
+    tr.stats.sampling_rate = w.samprate
+    tr.stats.calib = w.calib
+    tr.stats._format = "CSS"
+    if headonly:
+        tr.stats.npts = w.nsamp
+        return tr
+    data = np.fromfile(data_path, dtype=dtype, count=w.nsamp, offset=w.foff)
+    if data.size != w.nsamp:
+        raise ValueError(f"{w.dfile} holds {data.size} of {w.nsamp} samples at offset {w.foff}")
+    tr.data = data.astype(data.dtype.newbyteorder("="))
+    return tr
+
+
 def read_wfdisc(path: PathLike, *, headonly: bool = False) -> tuple[Stream, list[ReadProblem]]:
     """Read the waveforms indexed by a CSS3.0 wfdisc table (standard or IDC layout).
 
-    Used when ObsPy's reader rejects the table (it knows only the 283-character standard
-    rows, not the IDC's 285-character wide-id rows). ``dfile`` is looked up under ``dir``
-    relative to the table, then next to the table. Rows whose data file is missing or short
-    are reported, grouped by data file.
+    Rows are read one by one: a bad row (unparsable field, absurd count or rate, data file
+    too short) is reported with its line number and skipped, and the other rows are kept.
+    ``dfile`` is looked up under ``dir`` relative to the table, then next to the table.
+    Rows whose data file is missing are reported, grouped by data file.
     """
     path = Path(path)
     name = str(path)
-    rows = _wfdisc_rows(path)
+    problems: list[ReadProblem] = []
+    rows = _wfdisc_rows(path, problems, strict=False)
     if rows is None:
         return Stream(), [ReadProblem(name, "not a wfdisc table")]
     st = Stream()
-    problems: list[ReadProblem] = []
     missing: dict[str, int] = {}
-    for i, w in enumerate(rows, start=1):
-        rec, sid = f"row {i}", f".{w.sta}..{w.chan}"
-        dtype = _CSS_DTYPES.get(w.datatype)
-        if dtype is None:
+    line_of = _wfdisc_line_numbers(path)
+    for i, w in enumerate(rows):
+        rec, sid = f"line {line_of[i]}" if i < len(line_of) else "", f".{w.sta}..{w.chan}"
+        if w.datatype not in _CSS_DTYPES:
             problems.append(ReadProblem(name, f"unsupported datatype {w.datatype!r}", rec, sid))
             continue
         candidates = [path.parent / w.dir / w.dfile, path.parent / w.dfile]
-        data_path = next((c for c in candidates if c.is_file()), None)
+        try:
+            data_path = next((c for c in candidates if c.is_file()), None)
+        except (OSError, ValueError):  # e.g. a NUL byte or an overlong name
+            data_path = None
         if data_path is None:
             missing[w.dfile] = missing.get(w.dfile, 0) + 1
             continue
-        tr = Trace()
-        tr.stats.station, tr.stats.channel = w.sta, w.chan
-        tr.stats.starttime = UTCDateTime(w.time)
-        tr.stats.sampling_rate = w.samprate
-        tr.stats.calib = w.calib
-        tr.stats._format = "CSS"
-        if headonly:
-            tr.stats.npts = w.nsamp
-        else:
-            try:
-                data = np.fromfile(data_path, dtype=dtype, count=w.nsamp, offset=w.foff)
-            except (OSError, ValueError) as exc:
-                problems.append(ReadProblem(name, f"cannot read {w.dfile}: {exc}", rec, sid))
-                continue
-            if data.size != w.nsamp:
-                msg = f"{w.dfile} holds {data.size} of {w.nsamp} samples at offset {w.foff}"
-                problems.append(ReadProblem(name, msg, rec, sid))
-                continue
-            tr.data = data.astype(data.dtype.newbyteorder("="))
-        st.append(tr)
+        try:
+            st.append(_wfdisc_trace(w, data_path, headonly))
+        except (OSError, ValueError, OverflowError, MemoryError) as exc:
+            problems.append(ReadProblem(name, f"row skipped: {exc}", rec, sid))
+            continue
+        due = w.time + (w.nsamp - 1) / w.samprate
+        if w.endtime != NA_ENDTIME and abs(w.endtime - due) > 1.5 / w.samprate:
+            msg = (
+                f"endtime {w.endtime} disagrees with time + (nsamp-1)/samprate = {due:.5f}: "
+                "a damaged time, nsamp or samprate (samples kept as nsamp says)"
+            )
+            problems.append(ReadProblem(name, msg, rec, sid, "warning"))
     for dfile, n in missing.items():
         problems.append(ReadProblem(name, f"data file {dfile} not found: {n} rows skipped"))
     return st, problems
+
+
+def _wfdisc_line_numbers(path: Path) -> list[int]:
+    """Line numbers of the good rows, for the problems (bad rows are already reported)."""
+    try:
+        lines = path.read_text(encoding="utf-8", errors="replace").splitlines()
+    except OSError:
+        return []
+    out = []
+    for i, line in enumerate(lines, start=1):
+        try:
+            if parse_flat([line], "wfdisc"):
+                out.append(i)
+        except TableError:
+            continue
+    return out
 
 
 # --- joining ---------------------------------------------------------------------------

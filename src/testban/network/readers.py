@@ -562,7 +562,7 @@ def read_station_csv(path: PathLike, at: UTCDateTime | None = None) -> Result:
     """
     path = Path(path)
     problems: list[ReadProblem] = []
-    with open(path, newline="", encoding="utf-8-sig") as fh:
+    with open(path, newline="", encoding="utf-8-sig", errors="replace") as fh:
         reader = csv.reader(fh)
         header = [h.strip().lower() for h in next(reader, [])]
         cols = {

@@ -13,6 +13,7 @@ from __future__ import annotations
 import csv
 import dataclasses
 import io
+import math
 import os
 from collections.abc import Iterable, Sequence
 from pathlib import Path
@@ -39,7 +40,10 @@ def _convert(kind: str, text: str) -> Any:
         return text
     if kind == "i":
         return int(text)
-    return float(text)
+    value = float(text)
+    if not math.isfinite(value):  # CSS3.0 has no such values; its nulls are numbers
+        raise ValueError(f"{text!r} is not a finite number")
+    return value
 
 
 # --------------------------------------------------------------------------------- CSV
@@ -57,8 +61,28 @@ def read_csv(
     """
     path = Path(path)
     cls = table_of(table or path.stem.split(".")[-1])
+    _check_ending(path, problems)
     with open(path, newline="", encoding="utf-8", errors="replace") as fh:
         return _rows_from_csv(fh, cls, str(path), problems)
+
+
+def _check_ending(path: Path, problems: list[ReadProblem] | None) -> None:
+    """Report a table whose last line has no line break: the file was probably cut short
+    (every writer ends its last row with one), and the last row may have lost values."""
+    if problems is None:
+        return
+    try:
+        with open(path, "rb") as fh:
+            fh.seek(0, os.SEEK_END)
+            if fh.tell() == 0:
+                return
+            fh.seek(-1, os.SEEK_END)
+            last = fh.read(1)
+    except OSError:
+        return
+    if last != b"\n":
+        msg = "file does not end with a line break: probably truncated, last row may be cut"
+        problems.append(ReadProblem(str(path), msg, "last line", severity="warning"))
 
 
 def _skip_or_raise(exc: TableError, problems: list[ReadProblem] | None) -> None:
@@ -72,19 +96,32 @@ def _skip_or_raise(exc: TableError, problems: list[ReadProblem] | None) -> None:
 def _rows_from_csv(
     fh: Iterable[str], cls: type[Record], name: str, problems: list[ReadProblem] | None = None
 ) -> list[Record]:
-    reader = csv.reader(fh)
+    # Each physical line is parsed on its own: CSS3.0 values never hold line breaks, and a
+    # stray quote in one damaged row must not swallow the rows after it.
+    lines = iter(fh)
     try:
-        header = next(reader)
-    except StopIteration:
+        header = next(csv.reader([next(lines)]))
+    except (StopIteration, csv.Error):
+        if problems is not None:  # the writer always writes a header, even for no rows
+            problems.append(ReadProblem(name, "empty file: no header line", "line 1"))
         return []
     kinds = {c.name: c.kind for c in columns(cls, "idc")}
     aliases = ALIASES.get(cls.table, {})
     names = [aliases.get(h.strip(), h.strip()) for h in header]
     for n in names:
         if n not in kinds:
-            raise TableError(f"unknown column for table {cls.table}", file=name, column=n)
+            exc = TableError(f"unknown column for table {cls.table}", file=name, column=n)
+            if problems is None:
+                raise exc
+            problems.append(ReadProblem(name, f"table skipped: {exc.reason}: {n!r}", "line 1"))
+            return []
     out = []
-    for i, row in enumerate(reader, start=2):
+    for i, line in enumerate(lines, start=2):
+        try:
+            row = next(csv.reader([line]), [])
+        except csv.Error as exc:
+            _skip_or_raise(TableError(f"bad CSV: {exc}", file=name, row=i), problems)
+            continue
         if not row:
             continue
         try:
@@ -181,6 +218,7 @@ def read_flat(
     """
     path = Path(path)
     cls = table_of(table or path.suffix.lstrip(".") or path.name)
+    _check_ending(path, problems)
     with open(path, encoding="utf-8", errors="replace") as fh:
         lines = [ln.rstrip("\r\n") for ln in fh]
     return _rows_from_flat(lines, cls, str(path), layout, problems)
@@ -238,18 +276,32 @@ def _record_from_flat_line(
 
 
 def _detect_for_file(cls: type[Record], lines: list[str], name: str) -> str:
-    longest = max(lines, key=len)
-    for layout in LAYOUTS:
-        if len(longest) == _line_width(columns(cls, layout)):
-            return layout
-    # Trimmed trailing blanks: accept the narrowest layout the longest line fits.
-    for layout in sorted(LAYOUTS, key=lambda lay: _line_width(columns(cls, lay))):
-        if len(longest) <= _line_width(columns(cls, layout)):
+    """The layout most lines have exactly; failing that, the narrowest one most lines fit.
+
+    Judged by the majority, not by the longest line, so that one damaged (lengthened)
+    row is reported as a bad row instead of making the whole table unreadable.
+    """
+    widths = {lay: _line_width(columns(cls, lay)) for lay in LAYOUTS}
+    exact = {lay: sum(len(ln) == w for ln in lines) for lay, w in widths.items()}
+    best = max(exact, key=lambda lay: exact[lay])
+    if exact[best] > 0:
+        return best
+    # Trimmed trailing blanks: accept the narrowest layout most lines fit.
+    for layout in sorted(LAYOUTS, key=lambda lay: widths[lay]):
+        if 2 * sum(len(ln) <= widths[layout] for ln in lines) > len(lines):
             return layout
     try:
-        return detect_layout(cls, longest)
+        return detect_layout(cls, max(lines, key=len))
     except TableError as exc:
         raise TableError(str(exc), file=name) from None
+
+
+def parse_flat(
+    lines: list[str], table: str, layout: str = "auto", problems: list[ReadProblem] | None = None,
+    name: str = "",
+) -> list[Record]:  # fmt: skip
+    """Rows of a flat-file table given as text lines (see :func:`read_flat`)."""
+    return _rows_from_flat(lines, table_of(table), name, layout, problems)
 
 
 def _format_float(value: float, width: int, dec: int, oracle: bool) -> str | None:

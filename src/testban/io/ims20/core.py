@@ -11,6 +11,7 @@ damaged payloads.
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -100,9 +101,20 @@ class StationInfo:
 def _float(text: str, default: float | None = None) -> float | None:
     """Parse a float field, ``default`` when blank or malformed."""
     try:
-        return float(text)
+        value = float(text)
     except ValueError:
         return default
+    return value if math.isfinite(value) else default
+
+
+#: Plausible header values; anything outside is a damaged field, not a recording. Years:
+#: instrumental seismology began about 1890, and a year past 2200 is a garbled digit.
+#: Rates: the slowest IMS channels sample at 0.1 Hz, the fastest hydroacoustic ones at
+#: 250 Hz; four decades either side still admits every real instrument. Samples: WID2's
+#: count column has 8 digits, and 10^9 samples (about 4 GB of int32) is no longer a block.
+YEAR_RANGE = (1890, 2200)
+RATE_RANGE = (1.0e-5, 1.0e6)
+MAX_SAMPLES = 1_000_000_000
 
 
 def parse_wid2(line: str) -> WaveformHeader:
@@ -110,32 +122,50 @@ def parse_wid2(line: str) -> WaveformHeader:
 
     Fixed columns are used (station and instrument fields may be blank); when the line
     does not follow the column layout, whitespace-separated fields are tried instead.
+    Values outside :data:`YEAR_RANGE`, :data:`RATE_RANGE` or above :data:`MAX_SAMPLES`
+    are refused, so that a garbled number can neither overflow a date nor ask for an
+    absurd allocation.
     """
     line = line.rstrip("\r\n")
     if not line.startswith("WID2"):
         raise ValueError("not a WID2 line")
     try:
         return _wid2_fixed(line)
-    except (ValueError, IndexError) as fixed_error:
+    except (ValueError, IndexError, OverflowError) as fixed_error:
         try:
             return _wid2_split(line)
-        except (ValueError, IndexError):
-            raise ValueError(f"malformed WID2 line: {fixed_error}") from None
+        except (ValueError, IndexError, OverflowError) as split_error:
+            why = str(fixed_error)
+            if str(split_error) != why:
+                why = f"by columns: {why}; by fields: {split_error}"
+            raise ValueError(f"malformed WID2 line: {why}") from None
 
 
 def _start(date: str, time: str) -> UTCDateTime:
     """Build the start time from ``yyyy/mm/dd`` and ``hh:mm:ss.sss``."""
     y, mo, d = (int(v) for v in date.strip().split("/"))
     hh, mm, ss = time.strip().split(":")
-    return UTCDateTime(y, mo, d, int(hh), int(mm)) + float(ss)
+    if not YEAR_RANGE[0] <= y <= YEAR_RANGE[1]:
+        raise ValueError(f"year {y} outside {YEAR_RANGE[0]}-{YEAR_RANGE[1]}")
+    sec = float(ss)
+    if not 0.0 <= sec < 61.0:  # also refuses nan and inf
+        raise ValueError(f"seconds {ss.strip()!r} outside 0-60")
+    try:
+        return UTCDateTime(y, mo, d, int(hh), int(mm)) + sec
+    except (OverflowError, TypeError) as exc:  # ObsPy/datetime refuse a field
+        raise ValueError(f"bad date {date.strip()} {time.strip()}: {exc}") from None
 
 
 def _checked(hdr: WaveformHeader) -> WaveformHeader:
     """Reject headers that cannot describe a trace."""
     if hdr.nsamp < 0:
         raise ValueError(f"negative sample count {hdr.nsamp}")
-    if not hdr.sampling_rate > 0:
-        raise ValueError(f"sampling rate {hdr.sampling_rate} is not positive")
+    if hdr.nsamp > MAX_SAMPLES:
+        raise ValueError(f"sample count {hdr.nsamp} above {MAX_SAMPLES}")
+    if not RATE_RANGE[0] <= hdr.sampling_rate <= RATE_RANGE[1]:
+        raise ValueError(
+            f"sampling rate {hdr.sampling_rate} outside {RATE_RANGE[0]:g}-{RATE_RANGE[1]:g} Hz"
+        )
     if not hdr.station:
         raise ValueError("blank station code")
     return hdr
