@@ -223,7 +223,7 @@ def run(
     if redo:
         cfg = dataclasses.replace(cfg, redo=True)
     network, problems = read_network(stations)
-    external, ext_amps = _read_external(arrivals)
+    external, ext_amps = _read_external(arrivals, problems)
     t0 = float(UTCDateTime(start)) if start else None
     t1 = float(UTCDateTime(end)) if end else None
     with ExitStack() as stack:
@@ -287,16 +287,19 @@ def config_(
         console.print(f"wrote {out}")
 
 
-def _read_external(path: Path | None) -> tuple[list, list]:
-    """Arrivals (and amplitudes) from an arrival.csv file or a CSS3.0 CSV directory."""
+def _read_external(path: Path | None, problems: list) -> tuple[list, list]:
+    """Arrivals (and amplitudes) from an arrival.csv file or a CSS3.0 CSV directory; bad
+    rows are added to ``problems`` and skipped."""
     from testban.io.css30 import read_csv, read_tables
 
     if path is None:
         return [], []
+    if not path.exists():
+        raise typer.BadParameter(f"{path} does not exist", param_hint="--arrivals")
     if path.is_dir():
-        tables = read_tables(path, ["arrival", "amplitude"])
+        tables = read_tables(path, ["arrival", "amplitude"], problems)
         return tables.get("arrival", []), tables.get("amplitude", [])
-    return read_csv(path, table="arrival"), []
+    return read_csv(path, table="arrival", problems=problems), []
 
 
 @app.command()

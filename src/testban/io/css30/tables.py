@@ -399,7 +399,11 @@ def read_table(
     return read_flat(path, table, problems=problems)
 
 
-def read_tables(source: PathLike, tables: Iterable[str] | None = None) -> dict[str, list[Record]]:
+def read_tables(
+    source: PathLike,
+    tables: Iterable[str] | None = None,
+    problems: list[ReadProblem] | None = None,
+) -> dict[str, list[Record]]:
     """Read every CSS3.0 table found at ``source``.
 
     ``source`` is a directory (``<table>.csv`` files, or flat files ``*.<table>``) or a
@@ -412,7 +416,7 @@ def read_tables(source: PathLike, tables: Iterable[str] | None = None) -> dict[s
     for t in wanted:
         for cand in _candidates(source, t):
             if cand.is_file():
-                found[t] = read_table(cand, t)
+                found[t] = read_table(cand, t, problems)
                 break
     return found
 
