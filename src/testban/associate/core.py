@@ -142,7 +142,7 @@ class Associator:
     def __init__(self, network: Network, config: AssociatorConfig | None = None):
         self.cfg = cfg = config or AssociatorConfig()
         self.network = network
-        self.codes = list(network.codes)
+        self.codes = tuple(network.codes)
         self.index = {c: i for i, c in enumerate(self.codes)}
         lat, lon = network.lat(), network.lon()
         geo_cls = LocalGeometry if cfg.mode == "local" else GlobalGeometry
@@ -162,6 +162,8 @@ class Associator:
         self.locator_cfg = LocatorConfig(
             default_deltim=cfg.default_deltim, outlier_sigma=0.0, n_starts=1
         )
+        for arr in (self.elev, self.primary):
+            arr.flags.writeable = False  # shared by concurrent calls: read only
 
     # ----------------------------------------------------------------- inputs
 
@@ -250,7 +252,8 @@ class Associator:
 
         The unit of work of a windowed pipeline: give it the detections from about one
         window before ``ta`` (station history) to ``tb`` + the longest travel time. The
-        answer depends only on its arguments, so windows may run on any worker."""
+        answer depends only on its arguments, so windows may run on any worker, and
+        concurrently through one shared instance."""
         problems: list[ReadProblem] = []
         a = self._columns(arrivals, problems)
         taken = np.fromiter(used_arids, np.int64)
