@@ -115,13 +115,34 @@ def _classify(iphase: str) -> int:
     return 2
 
 
+def _station_stats(a: _Arrivals, nsta: int) -> tuple[np.ndarray, np.ndarray]:
+    """False-detection rate (per s) and log10 noise amplitude per station, from history."""
+    span = max(float(a.time[-1] - a.time[0]) if a.time.size else 0.0, 3600.0)
+    counts = np.bincount(a.sta, minlength=nsta).astype(float)
+    # Most detections are false (IDC: > 60 %), so the detection rate bounds the false
+    # rate; one detection per hour is the floor for a station with no history.
+    false_rate = np.maximum(counts, 1.0) / span
+    noise = np.full(nsta, np.nan)
+    ok = (a.amp > 0) & (a.snr > 0) & (a.per > 0)
+    if ok.any():
+        ratio = np.log10(a.amp[ok] / a.snr[ok] / a.per[ok])
+        for s in np.unique(a.sta[ok]):
+            noise[s] = float(np.median(ratio[a.sta[ok] == s]))
+    return false_rate, noise
+
+
 class Associator:
-    """Associates detections of one network; :meth:`run` streams over windows."""
+    """Associates detections of one network; :meth:`run` streams over windows.
+
+    The instance holds only set-up that no call changes (network, grid, travel-time
+    tables, configuration); each call's detections and bookkeeping live in its own
+    :class:`_Search`, so one instance may serve concurrent calls from several threads.
+    """
 
     def __init__(self, network: Network, config: AssociatorConfig | None = None):
         self.cfg = cfg = config or AssociatorConfig()
         self.network = network
-        self.codes = list(network.codes)
+        self.codes = tuple(network.codes)
         self.index = {c: i for i, c in enumerate(self.codes)}
         lat, lon = network.lat(), network.lon()
         geo_cls = LocalGeometry if cfg.mode == "local" else GlobalGeometry
@@ -141,6 +162,8 @@ class Associator:
         self.locator_cfg = LocatorConfig(
             default_deltim=cfg.default_deltim, outlier_sigma=0.0, n_starts=1
         )
+        for arr in (self.elev, self.primary):
+            arr.flags.writeable = False  # shared by concurrent calls: read only
 
     # ----------------------------------------------------------------- inputs
 
@@ -191,21 +214,6 @@ class Associator:
             arid=np.array([a.arid for a in keep], np.int64),
         )
 
-    def _station_stats(self, a: _Arrivals) -> None:
-        """False-detection rate (per s) and noise amplitude (nm) per station, from history."""
-        nsta = len(self.codes)
-        span = max(float(a.time[-1] - a.time[0]) if a.time.size else 0.0, 3600.0)
-        counts = np.bincount(a.sta, minlength=nsta).astype(float)
-        # Most detections are false (IDC: > 60 %), so the detection rate bounds the false
-        # rate; one detection per hour is the floor for a station with no history.
-        self.false_rate = np.maximum(counts, 1.0) / span
-        self.noise = np.full(nsta, np.nan)
-        ok = (a.amp > 0) & (a.snr > 0) & (a.per > 0)
-        if ok.any():
-            ratio = np.log10(a.amp[ok] / a.snr[ok] / a.per[ok])
-            for s in np.unique(a.sta[ok]):
-                self.noise[s] = float(np.median(ratio[a.sta[ok] == s]))
-
     # -------------------------------------------------------------- streaming
 
     def run(
@@ -216,12 +224,10 @@ class Associator:
         cfg = self.cfg
         problems: list[ReadProblem] = []
         a = self._columns(arrivals, problems)
-        self.a = a
-        self._station_stats(a)
-        self.used = np.zeros(a.time.size, bool)
+        search = _Search(self, a, np.zeros(a.time.size, bool))
         events: list[Event] = []
         if a.time.size == 0:
-            return self._records(events, problems)
+            return search.records(events, problems)
         t_first, t_last = float(a.time[0]), float(a.time[-1])
         start = t_first - cfg.max_travel_time
         n_win = max(int(math.ceil((t_last - start) / cfg.window)), 1)
@@ -229,14 +235,14 @@ class Associator:
             ta = start + w * cfg.window
             tb = ta + cfg.window
             for _ in range(cfg.passes):
-                got = self._window(ta, tb)
+                got = search.window(ta, tb)
                 events.extend(got)
                 if not got:
                     break
             if progress is not None:
                 progress((w + 1) / n_win)
         events.sort(key=lambda e: e.time)
-        return self._records(events, problems)
+        return search.records(events, problems)
 
     def run_window(
         self, arrivals: Sequence[Arrival], ta: float, tb: float, used_arids: Iterable[int] = ()
@@ -246,24 +252,46 @@ class Associator:
 
         The unit of work of a windowed pipeline: give it the detections from about one
         window before ``ta`` (station history) to ``tb`` + the longest travel time. The
-        answer depends only on its arguments, so windows may run on any worker."""
+        answer depends only on its arguments, so windows may run on any worker, and
+        concurrently through one shared instance."""
         problems: list[ReadProblem] = []
         a = self._columns(arrivals, problems)
-        self.a = a
-        self._station_stats(a)
         taken = np.fromiter(used_arids, np.int64)
-        self.used = np.isin(a.arid, taken) if taken.size else np.zeros(a.time.size, bool)
+        used = np.isin(a.arid, taken) if taken.size else np.zeros(a.time.size, bool)
+        search = _Search(self, a, used)
         events: list[Event] = []
         if a.time.size:
             for _ in range(self.cfg.passes):
-                got = self._window(ta, tb)
+                got = search.window(ta, tb)
                 events.extend(got)
                 if not got:
                     break
         events.sort(key=lambda e: e.time)
-        return self._records(events, problems)
+        return search.records(events, problems)
 
-    def _window(self, ta: float, tb: float) -> list[Event]:
+
+class _Search:
+    """The association of one call (:meth:`Associator.run` or :meth:`~Associator.run_window`).
+
+    Holds everything that changes while windows are searched — the detections, which of
+    them events have taken, the station statistics — so that the :class:`Associator`
+    keeps only its immutable set-up and one instance may serve concurrent calls (threads
+    of a Dask worker). The set-up is referenced, never written."""
+
+    def __init__(self, owner: Associator, a: _Arrivals, used: np.ndarray):
+        self.cfg = owner.cfg
+        self.network = owner.network
+        self.codes = owner.codes
+        self.geo = owner.geo
+        self.elev = owner.elev
+        self.primary = owner.primary
+        self.locator_cfg = owner.locator_cfg
+        self.a = a
+        self.used = used  # detections taken by events (of earlier windows or this call)
+        self.false_rate, self.noise = _station_stats(a, len(self.codes))
+
+    def window(self, ta: float, tb: float) -> list[Event]:
+        """One pass over origin times ``[ta, tb)``: the events found take their detections."""
         cfg = self.cfg
         a = self.a
         pad = 2.0 * cfg.bin_width + 30.0 * (cfg.mode == "global")
@@ -481,8 +509,7 @@ class Associator:
     def _phase_name(self, pred, ph: int, s: int) -> str:
         if self.cfg.mode == "local" or ph > 0:
             return pred.names[ph]
-        first = pred.first if pred.first is not None else self.geo.first_names
-        return str(first[s]) or "P"
+        return (str(pred.first[s]) if pred.first is not None else "") or "P"
 
     def _locate(self, got, ph, pred, start):
         a = self.a
@@ -614,7 +641,8 @@ class Associator:
 
     # ------------------------------------------------------------------ output
 
-    def _records(self, events: list[Event], problems: list[ReadProblem]) -> Result:
+    def records(self, events: list[Event], problems: list[ReadProblem]) -> Result:
+        """CSS3.0 rows of ``events`` (origins numbered from ``first_orid`` in order)."""
         cfg, a = self.cfg, self.a
         origins, assocs, origerrs = [], [], []
         scores = {}

@@ -105,8 +105,11 @@ class GlobalGeometry:
         self.tt = travel_times(cfg.model)
         self.me = ModelErrors()
         self.grid = self._grid()
-        self._tables: Tables | None = None
         self.slow_grid = 1.5  # s/°: P slowness changes ≤ ~1.5 s/° across a 1.4° cell
+        # Built here, not on first use: the geometry is shared by concurrent searches
+        # (threads), which must only ever read it.
+        self._tables = self._build_tables()
+        self._phase_grid()
 
     def _grid(self) -> Grid:
         sp = self.cfg.grid_spacing
@@ -129,36 +132,39 @@ class GlobalGeometry:
         )  # fmt: skip
 
     def tables(self) -> Tables:
-        if self._tables is None:
-            g = self.grid
-            nd = len(self.cfg.grid_depths)
-            ne = g.lat.size // nd
-            d, _az, baz = distance_azimuth(
-                g.lat[:ne, None], g.lon[:ne, None], self.sta_lat[None, :], self.sta_lon[None, :]
-            )
-            # Per node depth, first P/S along a fine distance axis, then linear interpolation
-            # (0.05° steps: < 0.05 s error, far below the stacking tolerance).
-            xs = np.arange(0.0, 180.05, 0.05)
-            f32 = np.float32
-            out = {k: np.empty((g.lat.size, d.shape[1]), f32) for k in ("tp", "pp", "ts", "ps")}
-            for i, h in enumerate(self.cfg.grid_depths):
-                hh = np.full(xs.shape, float(h))
-                fp, _ = self.tt.first_arrival(xs, hh, GLOBAL_P)
-                fs, _ = self.tt.first_arrival(xs, hh, GLOBAL_S)
-                rows = slice(i * ne, (i + 1) * ne)
-                for key, ys in (("tp", fp.time), ("pp", fp.slowness), ("ts", fs.time),
-                                ("ps", fs.slowness)):  # fmt: skip
-                    out[key][rows] = np.interp(d, xs, ys).astype(f32)
-            self._tables = Tables(
-                out["tp"],
-                out["pp"],
-                out["ts"],
-                out["ps"],
-                np.tile(baz, (nd, 1)).astype(f32),
-                np.tile(d, (nd, 1)).astype(f32),
-                np.tile(cell_azimuth_span(d, g.cell), (nd, 1)),
-            )
+        """The stacking tables (node × station)."""
         return self._tables
+
+    def _build_tables(self) -> Tables:
+        """First P/S times and slownesses of every node at every station (TauP)."""
+        g = self.grid
+        nd = len(self.cfg.grid_depths)
+        ne = g.lat.size // nd
+        d, _az, baz = distance_azimuth(
+            g.lat[:ne, None], g.lon[:ne, None], self.sta_lat[None, :], self.sta_lon[None, :]
+        )
+        # Per node depth, first P/S along a fine distance axis, then linear interpolation
+        # (0.05° steps: < 0.05 s error, far below the stacking tolerance).
+        xs = np.arange(0.0, 180.05, 0.05)
+        f32 = np.float32
+        out = {k: np.empty((g.lat.size, d.shape[1]), f32) for k in ("tp", "pp", "ts", "ps")}
+        for i, h in enumerate(self.cfg.grid_depths):
+            hh = np.full(xs.shape, float(h))
+            fp, _ = self.tt.first_arrival(xs, hh, GLOBAL_P)
+            fs, _ = self.tt.first_arrival(xs, hh, GLOBAL_S)
+            rows = slice(i * ne, (i + 1) * ne)
+            for key, ys in (("tp", fp.time), ("pp", fp.slowness), ("ts", fs.time),
+                            ("ps", fs.slowness)):  # fmt: skip
+                out[key][rows] = np.interp(d, xs, ys).astype(f32)
+        return Tables(
+            out["tp"],
+            out["pp"],
+            out["ts"],
+            out["ps"],
+            np.tile(baz, (nd, 1)).astype(f32),
+            np.tile(d, (nd, 1)).astype(f32),
+            np.tile(cell_azimuth_span(d, g.cell), (nd, 1)),
+        )
 
     def _phase_grid(self) -> None:
         """Time and slowness of every phase on a 0.1° × depth mesh (built once, ~1 s)."""
@@ -190,8 +196,6 @@ class GlobalGeometry:
         return {ph: (v[2 * n], v[2 * n + 1]) for n, ph in enumerate(self._phases)}
 
     def predict(self, lat: float, lon: float, depth: float, idx: np.ndarray) -> Predicted:
-        if not hasattr(self, "_mesh"):
-            self._phase_grid()
         d, esaz, baz = distance_azimuth(lat, lon, self.sta_lat[idx], self.sta_lon[idx])
         every = self._interp_all(d, depth)
         pt = [every[ph] for ph in GLOBAL_P]
@@ -226,7 +230,6 @@ class GlobalGeometry:
             rows_s.append(self.me.time_error(ph, d))
             out_names.append(ph)
         fam = np.array([0] * (1 + len(GLOBAL_LATER_P)) + [1] * len(GLOBAL_S))
-        self.first_names = names
         return Predicted(
             tuple(out_names), fam, np.array(rows_t), np.array(rows_p), np.array(rows_s),
             d, baz, esaz, names,
@@ -254,8 +257,8 @@ class LocalGeometry:
         self.bounds = self.xy(np.array([la0, la1]), np.array([lo0, lo1]))
         self._table()
         self.grid = self._grid()
-        self._tables: Tables | None = None
         self.slow_grid = 0.0
+        self._tables = self._build_tables()  # at construction: shared read-only by threads
 
     def xy(self, lat: np.ndarray, lon: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Equirectangular km east/north of the region centre (< 0.1 % error over 100 km)."""
@@ -306,20 +309,23 @@ class LocalGeometry:
         return Grid(np.asarray(lat), np.asarray(lon), Z, ptr, nbr, cell)
 
     def tables(self) -> Tables:
-        if self._tables is None:
-            dx = self.gx[:, None] - self.sx[None, :]
-            dy = self.gy[:, None] - self.sy[None, :]
-            d = np.hypot(dx, dy)
-            z = np.broadcast_to(self.grid.depth[:, None], d.shape)
-            tp, pp = self.first("P", d, z)
-            ts, ps = self.first("S", d, z)
-            baz = np.degrees(np.arctan2(dx, dy)) % 360.0
-            f32 = np.float32
-            self._tables = Tables(
-                tp.astype(f32), pp.astype(f32), ts.astype(f32), ps.astype(f32),
-                baz.astype(f32), d.astype(f32), cell_azimuth_span(d, self.grid.cell),
-            )  # fmt: skip
+        """The stacking tables (node × station)."""
         return self._tables
+
+    def _build_tables(self) -> Tables:
+        """First P/S times and slownesses of every node at every station (layered)."""
+        dx = self.gx[:, None] - self.sx[None, :]
+        dy = self.gy[:, None] - self.sy[None, :]
+        d = np.hypot(dx, dy)
+        z = np.broadcast_to(self.grid.depth[:, None], d.shape)
+        tp, pp = self.first("P", d, z)
+        ts, ps = self.first("S", d, z)
+        baz = np.degrees(np.arctan2(dx, dy)) % 360.0
+        f32 = np.float32
+        return Tables(
+            tp.astype(f32), pp.astype(f32), ts.astype(f32), ps.astype(f32),
+            baz.astype(f32), d.astype(f32), cell_azimuth_span(d, self.grid.cell),
+        )  # fmt: skip
 
     def predict_xy(self, x: float, y: float, depth: float, idx: np.ndarray) -> Predicted:
         dx, dy = x - self.sx[idx], y - self.sy[idx]

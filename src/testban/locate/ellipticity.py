@@ -52,7 +52,7 @@ from pathlib import Path
 import numpy as np
 
 from testban.traveltime.geometry import WGS84_F
-from testban.traveltime.tables import TAUP_PHASES
+from testban.traveltime.tables import TAUP_PHASES, part_path
 from testban.traveltime.tables import cache_dir as _tt_cache_dir
 
 #: Bump when the grid or the method changes: old caches are ignored.
@@ -291,7 +291,7 @@ def ellipticity_table(model: str = "iasp91") -> EllipticityTable:
     table = build_table(model)
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_name(path.name + ".part.npz")
+        tmp = part_path(path)
         np.savez_compressed(
             tmp, version=np.array(ELLIPTICITY_VERSION), names=np.array(table.names),
             distances=table.distances, depths=table.depths, coef=table.coef,

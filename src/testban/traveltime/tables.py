@@ -16,6 +16,7 @@ the minutes that one ray-shooting ``get_travel_times`` call per node would take.
 from __future__ import annotations
 
 import os
+import threading
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -290,10 +291,17 @@ def shipped_path(model: str) -> Path:
     return Path(__file__).with_name("data") / file_name(model)
 
 
+def part_path(path: Path) -> Path:
+    """A temporary name next to ``path``, private to this process and thread: workers
+    that build the same cache at once each write their own file, and the last complete
+    one is renamed over ``path`` (never a file two writers interleaved)."""
+    return path.with_name(f"{path.name}.{os.getpid()}-{threading.get_ident()}.part.npz")
+
+
 def save_tables(t: Tables, path: Path) -> Path:
     """Write ``t`` as compressed float32 ``.npz`` (≈ 1e-4 s resolution on 1200 s)."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + ".part.npz")
+    tmp = part_path(path)
     f32 = np.float32
     np.savez_compressed(
         tmp,
