@@ -35,6 +35,7 @@ from testban.io.problems import ReadProblem
 from testban.io.waveforms import (
     _looks_like_wfdisc,
     _sniff_gse,
+    drop_future,
     iter_waveform_files,
     join_traces,
     read_file,
@@ -272,6 +273,8 @@ class Archive:
                 except Exception as exc:  # noqa: BLE001 - a broken file must not stop indexing
                     msg = f"cannot index: {type(exc).__name__}: {exc}"
                     return [], msg, [ReadProblem(name, msg)]
+                else:  # a garbled future date must not stretch the archive's span
+                    problems = drop_future(st, name)
             for tr in st:
                 add(tr.id, tr.stats.starttime, tr.stats.endtime)
         return [[sid, s, e] for sid, (s, e) in sorted(spans.items())], None, problems

@@ -29,13 +29,14 @@ from obspy import Stream, Trace, UTCDateTime
 from testban.io.css30 import TableError, read_flat
 from testban.io.css30.tables import parse_flat
 from testban.io.ims20 import is_ims20, read_ims20
-from testban.io.ims20.core import RATE_RANGE, YEAR_RANGE
+from testban.io.ims20.core import RATE_RANGE, YEAR_RANGE, check_start
 from testban.io.problems import ReadProblem
 from testban.records import Wfdisc
 from testban.records.css30 import NA_ENDTIME
 
 __all__ = [
     "Gap",
+    "drop_future",
     "find_gaps",
     "iter_waveform_files",
     "join_traces",
@@ -108,6 +109,26 @@ def _sniff_gse(path: Path) -> bool:
     return is_ims20(path)
 
 
+def drop_future(st: Stream, name: str) -> list[ReadProblem]:
+    """Remove from ``st`` the traces that start after now + a day (a garbled date: data
+    cannot come from the future) and return one problem for each.
+
+    For the formats ObsPy parses (MiniSEED, SAC, …); IMS2.0 and wfdisc rows are checked
+    where the project parses their headers.
+    """
+    problems, kept = [], []
+    for tr in st:
+        try:
+            check_start(tr.stats.starttime)
+        except ValueError as exc:
+            msg = f"trace skipped: {exc} ({tr.stats.npts} samples)"
+            problems.append(ReadProblem(name, msg, "", tr.id))
+            continue
+        kept.append(tr)
+    st.traces = kept
+    return problems
+
+
 class _UnknownFormat(Exception):
     """Raised internally when no reader recognises a file."""
 
@@ -158,6 +179,7 @@ def _read_file(
         return st, problems
     if _sniff_mseed(path):  # a corrupt record costs that record, not the file
         st, problems = read_mseed(path, headonly=headonly)
+        problems += drop_future(st, name)
         if starttime is not None or endtime is not None:
             st.trim(starttime, endtime)
         if keep is not None:
@@ -176,6 +198,8 @@ def _read_file(
             msg = f"reader failed: {type(exc).__name__}: {exc}"
             return Stream(), [ReadProblem(name, msg), *_warning_problems(name, caught)]
     problems = _warning_problems(name, caught)
+    if st is not None:
+        problems += drop_future(st, name)
     if st is None:
         if not _looks_like_wfdisc(path):
             raise _UnknownFormat("unknown waveform format")
@@ -375,6 +399,7 @@ def _wfdisc_trace(w: Wfdisc, data_path: Path, headonly: bool) -> Trace:
         start = UTCDateTime(w.time)
         if not YEAR_RANGE[0] <= start.year <= YEAR_RANGE[1]:
             raise ValueError(f"time {w.time} is in year {start.year}")
+        check_start(start)
     except (OverflowError, TypeError) as exc:
         raise ValueError(f"time {w.time} is not a valid epoch: {exc}") from None
     need = w.foff + w.nsamp * dtype.itemsize
