@@ -245,6 +245,21 @@ def _own_reclen(data: bytes, off: int) -> int | None:
     return None
 
 
+def _header_order(record: bytes) -> str:
+    """Byte order of a MiniSEED fixed header, told by a plausible year (1900-2100)."""
+    return "big" if 1900 <= int.from_bytes(record[20:22], "big") <= 2100 else "little"
+
+
+def _declared_samples(data: bytes, reclen: int) -> dict[int, int]:
+    """Record offset -> sample count its fixed header declares (data records only)."""
+    out = {}
+    for off in range(0, len(data) - reclen + 1, reclen):
+        if _record_header_ok(data, off):
+            head = data[off : off + 48]
+            out[off] = int.from_bytes(head[30:32], _header_order(head))
+    return out
+
+
 def _sniff_mseed(path: Path) -> bool:
     """True when a MiniSEED record header sits at the start or at one of the first
     record boundaries (so a file whose first record is damaged is still recognised)."""
@@ -279,10 +294,14 @@ def read_mseed(path: PathLike, *, headonly: bool = False) -> tuple[Stream, list[
             whole_ok = not caught
         except Exception:  # noqa: BLE001 - any failure sends us to the record-wise read
             whole_ok = False
-    if whole_ok and reclen and len(data) % reclen == 0:
-        return st, []
     if reclen is None:
         return Stream(), [ReadProblem(name, "no readable MiniSEED record (no blockette 1000)")]
+    declared = _declared_samples(data, reclen)
+    if whole_ok and len(data) % reclen == 0:
+        # libmseed decodes a record whose data offset is garbled to no samples, silently:
+        # the samples decoded must add up to those the record headers declare.
+        if headonly or sum(tr.stats.npts for tr in st) == sum(declared.values()):
+            return st, []
     st, problems = Stream(), []
     warned: list[warnings.WarningMessage] = []
     for off in range(0, len(data), reclen):
@@ -301,6 +320,15 @@ def read_mseed(path: PathLike, *, headonly: bool = False) -> tuple[Stream, list[
                 problems.append(ReadProblem(name, f"record skipped: {why}"[:300], rec))
                 continue
         warned += caught  # kept, but reported (collapsed by kind) below
+        got, due = sum(tr.stats.npts for tr in part), declared.get(off, 0)
+        if not headonly and got < due:
+            doff = int.from_bytes(chunk[44:46], _header_order(chunk))
+            msg = (
+                f"record skipped: decodes to {got} of the {due} samples its header declares "
+                f"(data offset {doff} in a {reclen}-byte record): damaged header or data"
+            )
+            problems.append(ReadProblem(name, msg, rec, part[0].id if part else ""))
+            continue
         st += part
     return st, problems + _warning_problems(name, warned)
 
