@@ -8,7 +8,8 @@ overwritten ranges, absurd numbers, empty file, a file of another format); damag
 confined to one block where the format has blocks. Every mutant is read in a worker
 process with a per-mutant timeout, so a crash (signal) or hang is counted and the worker
 restarted. Prints a markdown table: clean, problem reported, traceback, crash, hang,
-mutants that lost undamaged blocks, and silent losses (less data, nothing reported).
+mutants that lost undamaged blocks, silent losses (less data, nothing reported), and clean
+reads that differ from the original's (damage no check of the format can see).
 """
 
 from __future__ import annotations
@@ -78,11 +79,14 @@ def worker(conn) -> None:  # type: ignore[no-untyped-def]
             _, name, folder, data = msg
             fmt = formats()[name]
             blocks, size = baseline(fmt, Path(folder), data)
-            state = {"fmt": fmt, "folder": Path(folder), "blocks": blocks, "size": size}
+            units = fmt.read(fmt.path(Path(folder)))[0]  # what the original gives
+            state = {"fmt": fmt, "folder": Path(folder), "blocks": blocks, "size": size,
+                     "units": units}  # fmt: skip
             conn.send(len(blocks))
         elif msg[0] == "judge":
-            v = judge(state["fmt"], state["folder"], msg[1], state["blocks"], state["size"])
-            conn.send((v.outcome, v.lost, v.silent, v.detail))
+            v = judge(state["fmt"], state["folder"], msg[1], state["blocks"], state["size"],
+                      state["units"])  # fmt: skip
+            conn.send((v.outcome, v.lost, v.silent, v.altered, v.detail))
         else:
             return
 
@@ -129,8 +133,8 @@ class Pool:
         code = self.proc.exitcode
         self.start()
         if alive:
-            return ("hang", 0, False, f"no answer in {timeout} s")
-        return ("crash", 0, False, f"worker exit code {code}")
+            return ("hang", 0, False, False, f"no answer in {timeout} s")
+        return ("crash", 0, False, False, f"worker exit code {code}")
 
 
 def main() -> None:
@@ -162,10 +166,11 @@ def main() -> None:
             counts: Counter[str] = Counter()
             for i, m in enumerate(mutants(data, args.mutants, args.seed, regions=regions,
                                           other=other)):  # fmt: skip
-                outcome, lost, silent, detail = pool.judge(m, args.timeout)
+                outcome, lost, silent, altered, detail = pool.judge(m, args.timeout)
                 counts[outcome] += 1
                 counts["lost"] += bool(lost)
                 counts["silent"] += silent
+                counts["altered"] += altered
                 if outcome in ("traceback", "crash", "hang") or lost or silent:
                     if sum(1 for n in notes if n.startswith(name)) < args.show:
                         notes.append(f"{name} #{i} {m.kind} ({m.note}): {outcome} {detail}")
@@ -175,13 +180,13 @@ def main() -> None:
     if pool.proc is not None:
         pool.conn.send(("stop",))
     head = ("| format | file | mutants | blocks | clean | problem reported | traceback | crash "
-            "| hang | lost undamaged blocks | silent loss | s |")  # fmt: skip
+            "| hang | lost undamaged blocks | silent loss | clean but altered | s |")  # fmt: skip
     print(head)
-    print("|" + "---|" * 12)
+    print("|" + "---|" * 13)
     for name, src, n, nb, c, dt in rows:
         print(f"| {name} | {src} | {n} | {nb} | {c['clean']} | {c['problem']} | "
               f"{c['traceback']} | {c['crash']} | {c['hang']} | {c['lost']} | {c['silent']} "
-              f"| {dt:.0f} |")  # fmt: skip
+              f"| {c['altered']} | {dt:.0f} |")  # fmt: skip
     for note in notes:
         print(f"- {note}")
 

@@ -108,12 +108,6 @@ def test_run_goes_on_past_a_damaged_file(folders: dict[str, Path]) -> None:
         assert count_rows(s, "arrival") > 0  # the intact file's detections are stored
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="io/archive.py: a cached index entry keeps only a whole-file error, not the "
-    "per-block problems of scan_ims20_headers, so a second command over the same folder "
-    "no longer names the damaged block",
-)
 def test_run_after_detect_still_names_the_damaged_block(folders: dict[str, Path]) -> None:
     again = folders["root"] / "both_again"
     shutil.copytree(folders["both"], again)

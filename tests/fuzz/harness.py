@@ -91,13 +91,24 @@ class Verdict:
     outcome: str
     lost: int = 0  # intact blocks that did not come out unchanged
     silent: bool = False  # less came out than went in, and nothing was reported
+    altered: bool = False  # read cleanly, but not what the original gives (undetected)
     detail: str = ""
 
 
-def judge(fmt: Format, folder: Path, mutant: Mutant, blocks: list[Block], size: int) -> Verdict:
+def judge(
+    fmt: Format,
+    folder: Path,
+    mutant: Mutant,
+    blocks: list[Block],
+    size: int,
+    original: Units | None = None,
+) -> Verdict:
     """Write ``mutant`` into ``folder``, read it, and judge the result.
 
-    ``blocks`` and ``size`` come from the original (:func:`baseline`).
+    ``blocks`` and ``size`` come from the original (:func:`baseline`); with ``original``
+    (the units the original gives) a clean read that differs from it is marked
+    ``altered``: damage no check of the format can see (e.g. a CSS3.0 ``foff`` rewritten
+    to another valid offset, a flipped bit in uncompressed samples).
     """
     (folder / fmt.target).write_bytes(mutant.data)
     try:
@@ -112,7 +123,24 @@ def judge(fmt: Format, folder: Path, mutant: Mutant, blocks: list[Block], size: 
     # A file of another format that reads cleanly as that format is right, not a loss.
     silent = not problems and _size(units) < size and mutant.kind != "other"
     detail = f"lost blocks at {lost[:3]}" if lost else ""
-    return Verdict("problem" if problems else "clean", len(lost), silent, detail)
+    altered = (
+        not problems
+        and not silent
+        and original is not None
+        and mutant.kind != "other"
+        and not _same(units, original)
+    )
+    return Verdict("problem" if problems else "clean", len(lost), silent, altered, detail)
+
+
+def _same(units: Units, original: Units) -> bool:
+    """Do two reads give the same units (traces sample for sample)?"""
+    if len(units) != len(original):
+        return False
+    return all(
+        u == v and (not isinstance(u, Wave) or np.array_equal(u.data, v.data))
+        for u, v in zip(units, original, strict=True)
+    )
 
 
 def baseline(fmt: Format, folder: Path, data: bytes) -> tuple[list[Block], int]:

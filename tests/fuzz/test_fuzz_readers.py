@@ -80,3 +80,47 @@ def test_garbage_wid2_number_names_the_block(field: str, tmp_path: Path) -> None
     assert [p.record for p in problems] == [f"line {wid + 1}"]
     spans, scan_problems = scan_ims20_headers(tmp_path / "x.ims")
     assert len(spans) == 2 and [p.record for p in scan_problems] == [f"line {wid + 1}"]
+
+
+def _bulletin(tmp_path: Path, damage) -> tuple[list[float], list, list[int]]:  # type: ignore[no-untyped-def]
+    """Read a three-event IMS1.0 bulletin after ``damage(lines, event_line_indices)``:
+    (origin times read, problems, 1-based line numbers of the EVENT lines)."""
+    from testban.bulletin import read_bulletin
+    from tests.fuzz.cases import make_ims10
+
+    lines = make_ims10(tmp_path, np.random.default_rng(1)).decode().splitlines(keepends=True)
+    events = [i for i, ln in enumerate(lines) if ln.startswith("EVENT ")]
+    damage(lines, events)
+    (tmp_path / "b.txt").write_text("".join(lines))
+    problems: list = []
+    tables = read_bulletin(tmp_path / "b.txt", "ims1.0", problems)
+    return [o.time for o in tables.get("origin", [])], problems, [i + 1 for i in events]
+
+
+def test_ims10_garbled_event_keyword_costs_that_event_only(tmp_path: Path) -> None:
+    """A damaged ``EVENT`` keyword must not join its event to the intact one before it."""
+    intact, none, _ = _bulletin(tmp_path, lambda lines, ev: None)
+    assert len(intact) == 3 and none == []
+
+    def garble(lines: list[str], ev: list[int]) -> None:
+        lines[ev[1]] = "ERENT" + lines[ev[1]][5:]
+
+    times, problems, where = _bulletin(tmp_path, garble)
+    assert times == [intact[0], intact[2]]
+    assert [p.record for p in problems] == [f"line {where[1]}"]
+
+
+def test_ims10_event_read_without_its_origin_is_reported(tmp_path: Path) -> None:
+    """ObsPy reads an event whose origin table was overwritten (line breaks included, as
+    in bench mutant ims10 #46) as an event without an origin, without complaint: the
+    reader names it."""
+    intact, _, _ = _bulletin(tmp_path, lambda lines, ev: None)
+
+    def garble(lines: list[str], ev: list[int]) -> None:
+        # the EVENT line runs on into garbage up to the middle of the origin line
+        lines[ev[1] : ev[1] + 3] = [lines[ev[1]][:12] + "x%;/c8" * 30 + lines[ev[1] + 2][20:]]
+
+    times, problems, where = _bulletin(tmp_path, garble)
+    assert times == [intact[0], intact[2]]
+    assert [p.record for p in problems] == [f"line {where[1]}"]
+    assert "origin" in problems[0].message

@@ -171,3 +171,23 @@ def test_default_is_the_user_cache(tmp_path: Path, monkeypatch: pytest.MonkeyPat
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
     assert Archive(tmp_path).index_path.parent == tmp_path / "xdg" / "testban" / "archive-index"
+
+
+def test_cached_index_keeps_each_files_block_problems(ims, tmp_path: Path, cache: Path) -> None:
+    """A damaged block found while indexing is named again by a later, warm archive (the
+    index keeps per-file problems, not only a whole-file error)."""
+    root = _tree(ims, tmp_path / "in", n=2)
+    good = ims.Block(np.arange(1200, dtype=np.int32), station="CM02", start=T)
+    text = ims.message([good]).decode()
+    line = next(ln for ln in text.splitlines() if ln.startswith("WID2"))
+    (root / "a" / "bad.ims").write_text(text.replace(line, "WID2 99999999999" + line[9:]))
+    first = Archive(root).refresh_index()
+    named = [p for p in first if p.file.endswith("bad.ims")]
+    assert named and all(p.record for p in named), first
+    warm = Archive(root)
+    warm._index_file = lambda path: pytest.fail(f"{path} indexed again")  # type: ignore[method-assign]
+    assert warm.refresh_index() == first
+    st, problems = warm.select(T, T + 1300)
+    assert set(named) <= set(problems) and [tr.id for tr in st] == ["ABC.CM01..SHZ"]
+    entry = json.loads(warm.index_path.read_text())["files"]["a/bad.ims"]
+    assert [p[1] for p in entry["problems"]] == [p.message for p in named]

@@ -332,11 +332,18 @@ def read_ims10(
         msg = "no STOP line at the end: the message is probably truncated"
         problems.append(ReadProblem(name, msg, f"line {len(lines)}", severity="warning"))
     try:
-        return _rows_of(lines)
+        whole_rows = _rows_of(lines)
     except BulletinError as whole:
-        starts = [i for i, ln in enumerate(lines) if ln[:6].upper() == "EVENT "]
+        starts = _event_starts(lines)
         if problems is None or not starts:
             return _fail(whole, name, problems)
+    else:
+        # ObsPy may also read a damaged event as one without an origin, silently: then
+        # the events are read one by one too, so that the damaged one is named.
+        starts = _event_starts(lines)
+        n_events = sum(1 for ln in lines if _is_event_line(ln))
+        if problems is None or _n_origin_events(whole_rows) >= max(len(starts), n_events):
+            return whole_rows
     head = lines[: starts[0]]
     out: dict[str, list[Record]] = {}
     top: dict[str, int] = {}
@@ -348,9 +355,42 @@ def read_ims10(
         except BulletinError as exc:
             problems.append(ReadProblem(name, f"event skipped: {exc}", f"line {a + 1}"))
             continue
+        if not _n_origin_events(rows):
+            msg = "event without a readable origin (hypocentre) line: its origin is lost"
+            problems.append(ReadProblem(name, msg, f"line {a + 1}"))
         for table, recs in _shifted(rows, top).items():
             out.setdefault(table, []).extend(recs)
     return out
+
+
+def _n_origin_events(rows: dict[str, list[Record]]) -> int:
+    """How many events of ``rows`` have at least one origin."""
+    return len({o.evid for o in rows.get("origin", [])})
+
+
+def _is_event_line(line: str) -> bool:
+    return line[:6].upper() == "EVENT "
+
+
+def _event_starts(lines: list[str]) -> list[int]:
+    """Line indices where events begin: each ``EVENT`` line, and also the line heading an
+    origin table (``Date Time ...``, blank lines skipped) when that line is no ``EVENT``
+    line, i.e. a damaged one. Without the second kind a garbled ``EVENT`` keyword would
+    join its event to the one before, and cost that intact event too.
+    """
+    starts = {i for i, ln in enumerate(lines) if _is_event_line(ln)}
+    if not starts:
+        return []
+    first = min(starts)
+    for j, ln in enumerate(lines):
+        if [w.lower() for w in ln.split()[:2]] != ["date", "time"]:
+            continue
+        i = j - 1
+        while i > first and not lines[i].strip():
+            i -= 1
+        if i > first and not _is_event_line(lines[i]):
+            starts.add(i)
+    return sorted(starts)
 
 
 def _fail(
@@ -379,7 +419,8 @@ def _rows_of(lines: list[str]) -> dict[str, list[Record]]:
             _restore_dropped(catalog, lines)
             return from_catalog(catalog)
         except Exception as exc:  # noqa: BLE001 (ObsPy raises many kinds on bad input)
-            raise BulletinError(f"not a readable IMS1.0 bulletin: {exc}") from exc
+            why = str(exc) or type(exc).__name__
+            raise BulletinError(f"not a readable IMS1.0 bulletin: {why}") from exc
 
 
 #: Id columns of the rows ``from_catalog`` makes, and the id space each one belongs to.

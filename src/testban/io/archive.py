@@ -35,6 +35,7 @@ from testban.io.problems import ReadProblem
 from testban.io.waveforms import (
     _looks_like_wfdisc,
     _sniff_gse,
+    drop_future,
     iter_waveform_files,
     join_traces,
     read_file,
@@ -47,7 +48,7 @@ log = logging.getLogger(__name__)
 
 #: The index file older versions wrote inside input folders: never read, listed or removed.
 INDEX_NAME = ".testban-index.json"
-_INDEX_VERSION = 2
+_INDEX_VERSION = 3  # 3: each entry keeps its file's read problems
 
 #: Indexes that could not be written to the cache folder, by index path (this process).
 _MEMORY: dict[Path, dict[str, dict]] = {}
@@ -96,6 +97,11 @@ def _valid_entry(entry: object) -> bool:
         return False
     if not isinstance(entry.get("error"), str | None):
         return False
+    problems = entry.get("problems")
+    if not isinstance(problems, list) or not all(
+        isinstance(p, list) and len(p) == 4 and all(isinstance(v, str) for v in p) for p in problems
+    ):
+        return False
     spans = entry.get("spans")
     return isinstance(spans, list) and all(
         isinstance(s, list)
@@ -117,6 +123,17 @@ def _not_waveforms(path: Path) -> list[ReadProblem]:
     if path.suffix.lower() in WAVEFORM_SUFFIXES or path.name.lower().endswith(".d"):
         return [ReadProblem(str(path), "unreadable: not in any waveform format known")]
     return [ReadProblem(str(path), "skipped: not a waveform file", severity="info")]
+
+
+def _problems_to_entry(problems: list[ReadProblem]) -> list[list[str]]:
+    """A file's read problems as JSON: ``[record, message, seed_id, severity]`` each (the
+    file is the entry's own path)."""
+    return [[p.record, p.message, p.seed_id, p.severity] for p in problems]
+
+
+def _problems_from_entry(path: Path, entry: dict) -> list[ReadProblem]:
+    """The read problems cached in an index entry, naming ``path`` again."""
+    return [ReadProblem(str(path), msg, rec, sid, sev) for rec, msg, sid, sev in entry["problems"]]
 
 
 class Archive:
@@ -256,6 +273,8 @@ class Archive:
                 except Exception as exc:  # noqa: BLE001 - a broken file must not stop indexing
                     msg = f"cannot index: {type(exc).__name__}: {exc}"
                     return [], msg, [ReadProblem(name, msg)]
+                else:  # a garbled future date must not stretch the archive's span
+                    problems = drop_future(st, name)
             for tr in st:
                 add(tr.id, tr.stats.starttime, tr.stats.endtime)
         return [[sid, s, e] for sid, (s, e) in sorted(spans.items())], None, problems
@@ -291,8 +310,9 @@ class Archive:
                 and entry.get("size") == (stat.st_size)
             ):
                 entries[rel] = entry
-                if entry.get("error"):
-                    problems.append(ReadProblem(str(path), entry["error"]))
+                # The problems met when the file was indexed: reported on every later use,
+                # so that a damaged block is named by every command, not only the first.
+                problems += _problems_from_entry(path, entry)
                 continue
             spans, error, probs = self._index_file(path)
             problems += probs
@@ -301,6 +321,7 @@ class Archive:
                 "size": stat.st_size,
                 "spans": spans,
                 "error": error,
+                "problems": _problems_to_entry(probs),
             }
             changed = True
         if changed or set(entries) != set(old):

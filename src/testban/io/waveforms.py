@@ -27,15 +27,15 @@ import obspy
 from obspy import Stream, Trace, UTCDateTime
 
 from testban.io.css30 import TableError, read_flat
-from testban.io.css30.tables import parse_flat
 from testban.io.ims20 import is_ims20, read_ims20
-from testban.io.ims20.core import RATE_RANGE, YEAR_RANGE
+from testban.io.ims20.core import RATE_RANGE, YEAR_RANGE, check_start
 from testban.io.problems import ReadProblem
 from testban.records import Wfdisc
 from testban.records.css30 import NA_ENDTIME
 
 __all__ = [
     "Gap",
+    "drop_future",
     "find_gaps",
     "iter_waveform_files",
     "join_traces",
@@ -108,6 +108,26 @@ def _sniff_gse(path: Path) -> bool:
     return is_ims20(path)
 
 
+def drop_future(st: Stream, name: str) -> list[ReadProblem]:
+    """Remove from ``st`` the traces that start after now + a day (a garbled date: data
+    cannot come from the future) and return one problem for each.
+
+    For the formats ObsPy parses (MiniSEED, SAC, …); IMS2.0 and wfdisc rows are checked
+    where the project parses their headers.
+    """
+    problems, kept = [], []
+    for tr in st:
+        try:
+            check_start(tr.stats.starttime)
+        except ValueError as exc:
+            msg = f"trace skipped: {exc} ({tr.stats.npts} samples)"
+            problems.append(ReadProblem(name, msg, "", tr.id))
+            continue
+        kept.append(tr)
+    st.traces = kept
+    return problems
+
+
 class _UnknownFormat(Exception):
     """Raised internally when no reader recognises a file."""
 
@@ -158,6 +178,7 @@ def _read_file(
         return st, problems
     if _sniff_mseed(path):  # a corrupt record costs that record, not the file
         st, problems = read_mseed(path, headonly=headonly)
+        problems += drop_future(st, name)
         if starttime is not None or endtime is not None:
             st.trim(starttime, endtime)
         if keep is not None:
@@ -176,6 +197,8 @@ def _read_file(
             msg = f"reader failed: {type(exc).__name__}: {exc}"
             return Stream(), [ReadProblem(name, msg), *_warning_problems(name, caught)]
     problems = _warning_problems(name, caught)
+    if st is not None:
+        problems += drop_future(st, name)
     if st is None:
         if not _looks_like_wfdisc(path):
             raise _UnknownFormat("unknown waveform format")
@@ -222,6 +245,21 @@ def _own_reclen(data: bytes, off: int) -> int | None:
     return None
 
 
+def _header_order(record: bytes) -> str:
+    """Byte order of a MiniSEED fixed header, told by a plausible year (1900-2100)."""
+    return "big" if 1900 <= int.from_bytes(record[20:22], "big") <= 2100 else "little"
+
+
+def _declared_samples(data: bytes, reclen: int) -> dict[int, int]:
+    """Record offset -> sample count its fixed header declares (data records only)."""
+    out = {}
+    for off in range(0, len(data) - reclen + 1, reclen):
+        if _record_header_ok(data, off):
+            head = data[off : off + 48]
+            out[off] = int.from_bytes(head[30:32], _header_order(head))
+    return out
+
+
 def _sniff_mseed(path: Path) -> bool:
     """True when a MiniSEED record header sits at the start or at one of the first
     record boundaries (so a file whose first record is damaged is still recognised)."""
@@ -256,10 +294,14 @@ def read_mseed(path: PathLike, *, headonly: bool = False) -> tuple[Stream, list[
             whole_ok = not caught
         except Exception:  # noqa: BLE001 - any failure sends us to the record-wise read
             whole_ok = False
-    if whole_ok and reclen and len(data) % reclen == 0:
-        return st, []
     if reclen is None:
         return Stream(), [ReadProblem(name, "no readable MiniSEED record (no blockette 1000)")]
+    declared = _declared_samples(data, reclen)
+    if whole_ok and len(data) % reclen == 0:
+        # libmseed decodes a record whose data offset is garbled to no samples, silently:
+        # the samples decoded must add up to those the record headers declare.
+        if headonly or sum(tr.stats.npts for tr in st) == sum(declared.values()):
+            return st, []
     st, problems = Stream(), []
     warned: list[warnings.WarningMessage] = []
     for off in range(0, len(data), reclen):
@@ -278,6 +320,15 @@ def read_mseed(path: PathLike, *, headonly: bool = False) -> tuple[Stream, list[
                 problems.append(ReadProblem(name, f"record skipped: {why}"[:300], rec))
                 continue
         warned += caught  # kept, but reported (collapsed by kind) below
+        got, due = sum(tr.stats.npts for tr in part), declared.get(off, 0)
+        if not headonly and got < due:
+            doff = int.from_bytes(chunk[44:46], _header_order(chunk))
+            msg = (
+                f"record skipped: decodes to {got} of the {due} samples its header declares "
+                f"(data offset {doff} in a {reclen}-byte record): damaged header or data"
+            )
+            problems.append(ReadProblem(name, msg, rec, part[0].id if part else ""))
+            continue
         st += part
     return st, problems + _warning_problems(name, warned)
 
@@ -324,7 +375,10 @@ _TEXT_BYTES = bytes(range(32, 127)) + b"\t\r\n"
 
 
 def _wfdisc_rows(
-    path: Path, problems: list[ReadProblem] | None = None, strict: bool = True
+    path: Path,
+    problems: list[ReadProblem] | None = None,
+    strict: bool = True,
+    line_numbers: list[int] | None = None,
 ) -> list[Wfdisc] | None:
     """The good wfdisc rows of ``path`` (standard or IDC wide-id layout), or None if the
     file is no wfdisc table at all; bad rows are reported in ``problems``.
@@ -337,7 +391,7 @@ def _wfdisc_rows(
     try:
         if path.stat().st_size > 64 << 20:
             return None
-        rows = read_flat(path, "wfdisc", problems=found)
+        rows = read_flat(path, "wfdisc", problems=found, line_numbers=line_numbers)
     except (TableError, OSError, UnicodeDecodeError):
         return None
     if not rows or (strict and len(found) > len(rows)):
@@ -354,6 +408,45 @@ def _looks_like_wfdisc(path: Path) -> bool:
 
 #: Largest wfdisc span accepted, in seconds (a year: IMS files hold hours or days).
 _MAX_WFDISC_SPAN = 366 * 86400.0
+
+
+def check_foff_layout(
+    dfile: str, ranges: list[tuple[int, int, str, str]]
+) -> list[tuple[str, str, str]]:
+    """Cheap consistency checks of the rows read from one data file; CSS3.0 has no
+    checksum, so a garbled ``foff`` that still points inside the file reads other samples.
+
+    ``ranges`` are ``(foff, end, record, seed_id)``; returns ``(message, record, seed_id)``
+    for rows whose bytes overlap another row's, and for a row whose ``foff`` is not where
+    a contiguous layout puts it while all the other rows are contiguous.
+    """
+    out: list[tuple[str, str, str]] = []
+    rs = sorted(ranges)
+    for a, b in zip(rs, rs[1:], strict=False):
+        if b[0] < a[1]:
+            msg = (
+                f"bytes {b[0]}-{min(a[1], b[1])} of {dfile} are also read by {a[2]}: damaged foff?"
+            )
+            out.append((msg, b[2], b[3]))
+    breaks = [k for k in range(1, len(rs)) if rs[k][0] != rs[k - 1][1]]
+    if out or len(rs) < 3 or not breaks or len(breaks) > 2:
+        return out
+    for k in sorted({j for b in breaks for j in (b - 1, b)}):
+        r, others = rs[k], rs[:k] + rs[k + 1 :]
+        holes = [(others[j - 1][1], others[j][0]) for j in range(1, len(others))
+                 if others[j][0] != others[j - 1][1]]  # fmt: skip
+        n = r[1] - r[0]
+        if not holes:  # the row belongs before or after the others
+            due = [others[0][0] - n, others[-1][1]] if others[0][0] >= n else [others[-1][1]]
+        elif len(holes) == 1 and holes[0][1] - holes[0][0] == n:
+            due = [holes[0][0]]
+        else:
+            continue
+        if r[0] not in due:
+            msg = (f"foff {r[0]} is not where the other rows' contiguous layout of {dfile} "
+                   f"puts this row ({' or '.join(map(str, due))}): damaged foff?")  # fmt: skip
+            out.append((msg, r[2], r[3]))
+    return out
 
 
 def _wfdisc_trace(w: Wfdisc, data_path: Path, headonly: bool) -> Trace:
@@ -375,6 +468,7 @@ def _wfdisc_trace(w: Wfdisc, data_path: Path, headonly: bool) -> Trace:
         start = UTCDateTime(w.time)
         if not YEAR_RANGE[0] <= start.year <= YEAR_RANGE[1]:
             raise ValueError(f"time {w.time} is in year {start.year}")
+        check_start(start)
     except (OverflowError, TypeError) as exc:
         raise ValueError(f"time {w.time} is not a valid epoch: {exc}") from None
     need = w.foff + w.nsamp * dtype.itemsize
@@ -408,12 +502,14 @@ def read_wfdisc(path: PathLike, *, headonly: bool = False) -> tuple[Stream, list
     path = Path(path)
     name = str(path)
     problems: list[ReadProblem] = []
-    rows = _wfdisc_rows(path, problems, strict=False)
+    line_of: list[int] = []
+    rows = _wfdisc_rows(path, problems, strict=False, line_numbers=line_of)
     if rows is None:
         return Stream(), [ReadProblem(name, "not a wfdisc table")]
     st = Stream()
     missing: dict[str, int] = {}
-    line_of = _wfdisc_line_numbers(path)
+    #: data file -> (foff, end, record, seed id) of the rows read from it
+    layout: dict[Path, list[tuple[int, int, str, str]]] = {}
     for i, w in enumerate(rows):
         rec, sid = f"line {line_of[i]}" if i < len(line_of) else "", f".{w.sta}..{w.chan}"
         if w.datatype not in _CSS_DTYPES:
@@ -432,6 +528,11 @@ def read_wfdisc(path: PathLike, *, headonly: bool = False) -> tuple[Stream, list
         except (OSError, ValueError, OverflowError, MemoryError) as exc:
             problems.append(ReadProblem(name, f"row skipped: {exc}", rec, sid))
             continue
+        size = np.dtype(_CSS_DTYPES[w.datatype]).itemsize
+        layout.setdefault(data_path, []).append((w.foff, w.foff + w.nsamp * size, rec, sid))
+        if w.foff % size:
+            msg = f"foff {w.foff} is not a multiple of the {size}-byte sample size: damaged?"
+            problems.append(ReadProblem(name, msg, rec, sid, "warning"))
         due = w.time + (w.nsamp - 1) / w.samprate
         if w.endtime != NA_ENDTIME and abs(w.endtime - due) > 1.5 / w.samprate:
             msg = (
@@ -441,23 +542,12 @@ def read_wfdisc(path: PathLike, *, headonly: bool = False) -> tuple[Stream, list
             problems.append(ReadProblem(name, msg, rec, sid, "warning"))
     for dfile, n in missing.items():
         problems.append(ReadProblem(name, f"data file {dfile} not found: {n} rows skipped"))
+    # A row lost to damage leaves a hole in the layout: the layout is then no evidence.
+    rows_lost = any(p.severity == "error" and p.record for p in problems)
+    for data_path, ranges in layout.items() if not rows_lost else ():
+        problems += [ReadProblem(name, msg, rec, sid, "warning")
+                     for msg, rec, sid in check_foff_layout(data_path.name, ranges)]  # fmt: skip
     return st, problems
-
-
-def _wfdisc_line_numbers(path: Path) -> list[int]:
-    """Line numbers of the good rows, for the problems (bad rows are already reported)."""
-    try:
-        lines = path.read_text(encoding="utf-8", errors="replace").splitlines()
-    except OSError:
-        return []
-    out = []
-    for i, line in enumerate(lines, start=1):
-        try:
-            if parse_flat([line], "wfdisc"):
-                out.append(i)
-        except TableError:
-            continue
-    return out
 
 
 # --- joining ---------------------------------------------------------------------------

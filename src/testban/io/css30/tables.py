@@ -208,6 +208,7 @@ def read_flat(
     table: str | None = None,
     layout: str = "auto",
     problems: list[ReadProblem] | None = None,
+    line_numbers: list[int] | None = None,
 ) -> list[Record]:
     """Read a fixed-width CSS3.0 flat file (``prefix.arrival``, ``prefix.site`` …).
 
@@ -215,13 +216,14 @@ def read_flat(
     IDC layout from the line width. Trailing blanks may be missing (some tools trim them).
     Rows are numbered by line. A bad row raises :class:`TableError`, unless a ``problems``
     list is given: then it is reported there and skipped, and the other rows are kept.
+    ``line_numbers``, when given, receives the (1-based) line of each row returned.
     """
     path = Path(path)
     cls = table_of(table or path.suffix.lstrip(".") or path.name)
     _check_ending(path, problems)
     with open(path, encoding="utf-8", errors="replace") as fh:
         lines = [ln.rstrip("\r\n") for ln in fh]
-    return _rows_from_flat(lines, cls, str(path), layout, problems)
+    return _rows_from_flat(lines, cls, str(path), layout, problems, line_numbers)
 
 
 def _rows_from_flat(
@@ -230,6 +232,7 @@ def _rows_from_flat(
     name: str,
     layout: str,
     problems: list[ReadProblem] | None = None,
+    line_numbers: list[int] | None = None,
 ) -> list[Record]:
     numbered = [(i, ln) for i, ln in enumerate(lines, start=1) if ln.strip()]
     if not numbered:
@@ -243,12 +246,32 @@ def _rows_from_flat(
         start += c.width + 1
     # Only the trailing string column (lddate) may have lost its padding blanks.
     min_len = spans[-1][1] + 1
+    width = spans[-1][2]
     out = []
     for i, line in numbered:
         try:
             out.append(_record_from_flat_line(cls, spans, min_len, line, name, i))
         except TableError as exc:
             _skip_or_raise(exc, problems)
+            continue
+        if line_numbers is not None:
+            line_numbers.append(i)
+        extra = line[width:].strip()
+        if extra:
+            # Nothing may follow the last column: most likely a damaged line break joined
+            # the next row to this one, and that row is gone. Said, never dropped silently.
+            joined = len(line) >= width + min_len  # room for a whole row: one is lost
+            msg = (
+                f"{len(line)} characters, a {cls.table} row has {width}: {len(extra)} "
+                "characters past the last column ignored"
+                + (" (a damaged line break joined the next row to this one: that row is lost)"
+                   if joined else "")
+            )  # fmt: skip
+            if problems is None:
+                raise TableError(msg, file=name, row=i)
+            problems.append(
+                ReadProblem(name, msg, f"line {i}", severity="error" if joined else "warning")
+            )
     return out
 
 

@@ -115,6 +115,17 @@ def _float(text: str, default: float | None = None) -> float | None:
 YEAR_RANGE = (1890, 2200)
 RATE_RANGE = (1.0e-5, 1.0e6)
 MAX_SAMPLES = 1_000_000_000
+#: Data cannot come from the future: a start later than now plus this (seconds; a day for
+#: clocks and time zones set wrong) is a garbled date. Without it a block dated 2199 would
+#: stretch an archive's time span, and a run over it, by two centuries.
+FUTURE_SLACK_S = 86400.0
+
+
+def check_start(start: UTCDateTime, now: UTCDateTime | None = None) -> None:
+    """Raise ``ValueError`` when a waveform ``start`` lies after ``now`` + a day."""
+    latest = (now if now is not None else UTCDateTime()) + FUTURE_SLACK_S
+    if start > latest:
+        raise ValueError(f"start {start} is in the future (after {latest})")
 
 
 def parse_wid2(line: str) -> WaveformHeader:
@@ -151,9 +162,11 @@ def _start(date: str, time: str) -> UTCDateTime:
     if not 0.0 <= sec < 61.0:  # also refuses nan and inf
         raise ValueError(f"seconds {ss.strip()!r} outside 0-60")
     try:
-        return UTCDateTime(y, mo, d, int(hh), int(mm)) + sec
+        start = UTCDateTime(y, mo, d, int(hh), int(mm)) + sec
     except (OverflowError, TypeError) as exc:  # ObsPy/datetime refuse a field
         raise ValueError(f"bad date {date.strip()} {time.strip()}: {exc}") from None
+    check_start(start)
+    return start
 
 
 def _checked(hdr: WaveformHeader) -> WaveformHeader:
