@@ -15,6 +15,8 @@ from testban.associate import AssociatorConfig
 from testban.cli import app
 from testban.detect import DetectConfig
 from testban.locate import LocatorConfig
+from testban.network import Network, Station
+from testban.pipeline import run as run_module
 from testban.pipeline.config import (
     ConfigError,
     RunConfig,
@@ -30,9 +32,10 @@ from tests.pipeline.test_run import SPAN, WINDOW, _run, scenario  # noqa: F401 (
 #: A unit in a field's documentation: "(s)", "(Hz)", "(km)", "(°)", "(s/°)", "(count)",
 #: "dimensionless" … or a field that is a name, a flag, a table or a choice.
 UNIT = re.compile(
-    r"\((?:[^)]*\b(?:s|Hz|km|°|s/°|deg|count|poles|dB|nm|km/s)\b[^)]*|[^)]*dimensionless[^)]*)\)"
+    r"\((?:[^)]*?(?:\bs\b|\bHz\b|\bkm\b|°|\bdeg\b|\bcount\b|\bpoles\b|\bdB\b|\bnm\b"
+    r"|dimensionless|magnitude units)[^)]*)\)"
     r"|dimensionless|\bname\b|\bauthor\b|\blabel\b|\bwhether\b|\bflag\b|\bpatterns?\b"
-    r"|\btables?\b|\bstore\b|\bpreset\b|\bmodel\b|\bid\b|\bsettings\b|\bgrid\b|\bcount\b",
+    r"|\btables?\b|\bstore\b|\bpreset\b|\bmodel\b|\bid\b|\bsettings\b|\bcount\b",
     re.IGNORECASE,
 )
 
@@ -60,7 +63,10 @@ def test_changed_settings_reach_each_stage(tmp_path: Path):
     assert cfg.associate.bin_width == AssociatorConfig.local().bin_width
     assert cfg.locate is not None and cfg.locate.max_sdepth == 20.0
     # the associator each window gets carries the run's author and locator
-    assert cfg.associator.auth == "ndc"
+    assert cfg.associator.auth == "ndc" and cfg.associator.locator == cfg.locate
+    net = Network(Station(f"S{k}", 34.0 + 0.1 * k, -117.0 + 0.1 * (k % 2), 0.0) for k in range(4))
+    assoc = run_module._associator(net, cfg.associator)  # cached per process (a local grid)
+    assert assoc.locator_cfg.max_sdepth == 20.0
     # and writing it back gives the same configuration
     assert run_config_from_mapping(tomllib.loads(run_config_toml(cfg))) == cfg
 

@@ -41,6 +41,7 @@ from testban.locate import LocateError, LocatorConfig, Observations, locate
 from testban.magnitude import mb_station, q_vc
 from testban.network import Network
 from testban.records.css30 import Arrival, Assoc, Origerr, Origin, jdate
+from testban.records.earth import KM_PER_DEG
 
 #: Initial phases that are P-type / S-type at the station; other named phases (LR, T, H,
 #: I, Rg) are not associated with seismic body-wave events; anything else ("N", "-", "tx")
@@ -159,7 +160,7 @@ class Associator:
         for a in list(prim):
             prim.update(arrays.get(a, []))
         self.primary = np.array([(c in prim) if prim else True for c in self.codes])
-        self.locator_cfg = LocatorConfig(
+        self.locator_cfg = cfg.locator or LocatorConfig(
             default_deltim=cfg.default_deltim, outlier_sigma=0.0, n_starts=1
         )
         for arr in (self.elev, self.primary):
@@ -660,7 +661,9 @@ class _Search:
                 if np.isfinite(a.az[ai]):
                     azres = float((a.az[ai] - pred.baz[i] + 540.0) % 360.0 - 180.0)
                 delta = (
-                    float(pred.dist[i]) if cfg.mode == "global" else float(pred.dist[i] / 111.19)
+                    float(pred.dist[i])
+                    if cfg.mode == "global"
+                    else float(pred.dist[i] / KM_PER_DEG)
                 )
                 rows.append(Assoc(
                     arid=int(a.arid[ai]), orid=orid, sta=self.codes[sta[i]], phase=name,

@@ -247,12 +247,12 @@ class LocalGeometry:
         if cfg.region is not None:
             la0, la1, lo0, lo1 = cfg.region
         else:
-            mlat = cfg.region_margin_km / 111.19
+            mlat = cfg.region_margin_km / KM_PER_DEG
             mlon = mlat / math.cos(math.radians(float(np.mean(self.sta_lat))))
             la0, la1 = self.sta_lat.min() - mlat, self.sta_lat.max() + mlat
             lo0, lo1 = self.sta_lon.min() - mlon, self.sta_lon.max() + mlon
         self.lat0, self.lon0 = 0.5 * (la0 + la1), 0.5 * (lo0 + lo1)
-        self.kx = 111.19 * math.cos(math.radians(self.lat0))
+        self.kx = KM_PER_DEG * math.cos(math.radians(self.lat0))
         self.sx, self.sy = self.xy(self.sta_lat, self.sta_lon)
         self.bounds = self.xy(np.array([la0, la1]), np.array([lo0, lo1]))
         self._table()
@@ -262,10 +262,10 @@ class LocalGeometry:
 
     def xy(self, lat: np.ndarray, lon: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Equirectangular km east/north of the region centre (< 0.1 % error over 100 km)."""
-        return (np.asarray(lon) - self.lon0) * self.kx, (np.asarray(lat) - self.lat0) * 111.19
+        return (np.asarray(lon) - self.lon0) * self.kx, (np.asarray(lat) - self.lat0) * KM_PER_DEG
 
     def latlon(self, x: float, y: float) -> tuple[float, float]:
-        return self.lat0 + y / 111.19, self.lon0 + x / self.kx
+        return self.lat0 + y / KM_PER_DEG, self.lon0 + x / self.kx
 
     def _table(self) -> None:
         self.tx = np.arange(0.0, 400.0, 0.25)

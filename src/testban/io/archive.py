@@ -22,6 +22,7 @@ import logging
 import os
 import re
 import tempfile
+import threading
 import warnings
 from collections.abc import Iterable
 from pathlib import Path
@@ -147,6 +148,7 @@ class Archive:
         self, root: str | os.PathLike[str], *, cache_dir: str | os.PathLike[str] | None = None
     ):
         self.root = Path(root).resolve()
+        self._lock = threading.Lock()  # one refresh at a time (a Dask worker's threads)
         key = hashlib.sha256(os.fsencode(self.root)).hexdigest()[:32]
         folder = Path(cache_dir) if cache_dir is not None else index_cache_dir()
         self.index_path = folder / f"index-{key}.json"
@@ -284,6 +286,10 @@ class Archive:
 
         Files whose modification time and size are unchanged keep their cached entry.
         """
+        with self._lock:
+            return self._refresh_index()
+
+    def _refresh_index(self) -> list[ReadProblem]:
         if not self.root.is_dir():
             self._entries, self.index_problems = (
                 {},

@@ -21,8 +21,8 @@ import math
 import numpy as np
 from numba import njit
 
-EARTH_RADIUS_KM = 6371.0
-KM_PER_DEG = math.pi * EARTH_RADIUS_KM / 180.0
+from testban.records.earth import EARTH_RADIUS_KM, KM_PER_DEG
+
 SQRT3_2 = math.sqrt(3.0) / 2.0
 #: Squared normalised misfit charged in the iterations for a datum whose phase does not
 #: exist at the trial point (a 100σ residual: steps never trade data for nothing).

@@ -57,29 +57,54 @@ class LocateError(ValueError):
 class LocatorConfig:
     """Locator settings; the defaults are physical and the same for every data set."""
 
+    #: Travel-time model name (iasp91 or ak135): iasp91 is the IDC's (LocSAT) model.
     model: str = "iasp91"
+    #: A priori model errors per phase and distance (s, °, s/°; table in
+    #: :mod:`testban.locate.model_errors`): the IDC's uncalibrated model errors.
     model_errors: ModelErrors = field(default_factory=ModelErrors)
-    #: Measurement errors used when the arrival has none (``deltim``/``delaz``/``delslo``
-    #: null or 0): a typical automatic pick (s), array azimuth (°) and slowness (s/°).
+    #: Time error used when an arrival has none (``deltim`` null or 0, s): a typical
+    #: automatic pick at 1–2 Hz is good to about one period.
     default_deltim: float = 1.0
+    #: Azimuth error used when an arrival has none (°): a typical array f-k azimuth.
     default_delaz: float = 5.0
+    #: Slowness error used when an arrival has none (s/°): a typical array f-k slowness.
     default_delslo: float = 1.0
+    #: Confidence level of the error ellipse and depth/time intervals (dimensionless): 90 %,
+    #: as the IDC's bulletins report.
     conf: float = 0.9
-    #: Jordan–Sverdrup K (a priori degrees of freedom); inf = LocSAT/IDC coverage ellipse.
+    #: Jordan–Sverdrup K (a priori degrees of freedom, count); inf = LocSAT/IDC coverage
+    #: ellipse (errors known a priori).
     k_dof: float = math.inf
+    #: A priori variance factor of the Jordan–Sverdrup estimate (dimensionless): 1 when
+    #: the a priori errors are right.
     prior_sigma: float = 1.0
+    #: Most Gauss–Newton iterations (count): a located event converges in ~5–10; 60 stops a
+    #: run-away solution without cutting a slow one.
     max_iter: int = 60
+    #: Largest epicentre step per iteration (km): about 20°, so that a start on the wrong
+    #: side of a network cannot jump past the minimum.
     max_step_km: float = 2000.0
+    #: Shallowest free depth (km): the surface.
     depth_min: float = 0.0
+    #: Deepest free depth (km): the deepest earthquakes (~700 km).
     depth_max: float = 700.0
     #: Depth taken when a free depth is unresolved (the IDC's default: the surface).
     fallback_depth: float = 0.0
     #: A free depth is unresolved when its 90 % half-interval exceeds this (km).
     max_sdepth: float = 150.0
-    grid_spacing: float = 5.0  # degrees between coarse global grid nodes
+    #: Spacing of the coarse global grid of starting points (°): 5° is within the
+    #: basin of attraction of the least-squares minimum for teleseismic networks.
+    grid_spacing: float = 5.0
+    #: Starting points tried from that grid (count): two guards against a local minimum
+    #: at twice the cost.
     n_starts: int = 2
-    outlier_sigma: float = 4.0  # 0 disables rejection
+    #: Residuals beyond this many standard deviations (dimensionless; 0 disables) are made
+    #: non-defining: 4 σ is improbable (< 1e-4) for Gaussian errors.
+    outlier_sigma: float = 4.0
+    #: Most defining data dropped as outliers (dimensionless fraction): beyond a fifth, the
+    #: event is more likely wrong than its data.
     max_outlier_fraction: float = 0.2
+    #: Whether station elevations correct the times (a flag): up to ~0.5 s at high stations.
     elevation_correction: bool = True
     #: Ellipticity corrections (Dziewonski & Gilbert 1976; computed from the model's own
     #: rays and density, :mod:`testban.locate.ellipticity`), as LocSAT and the IDC apply.
@@ -88,7 +113,8 @@ class LocatorConfig:
     #: phase at nearby stations (Bondár & McLaughlin 2009, BSSA 99, 172–193; 0: independent
     #: errors). See :mod:`testban.locate.model_errors` for the value.
     correlation_range_km: float = CORRELATION_RANGE_KM
-    vmodel: str = ""  # written to assoc.vmodel; default: the model name
+    #: Name written to ``assoc.vmodel`` (a name; default: the model name).
+    vmodel: str = ""
 
 
 @dataclass(frozen=True)

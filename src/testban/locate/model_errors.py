@@ -37,6 +37,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from testban.records.earth import EARTH_RADIUS_KM
+
 #: Range (km) of the correlation of the model errors of one phase between stations
 #: (Bondár & McLaughlin 2009). Off by default (0): with the IDC's generic model errors and
 #: no nugget, the 30 Japanese Pn stations of the DPRK data collapse into one datum of
@@ -120,7 +122,7 @@ def model_error_covariance(
     """
     la, lo = np.radians(np.asarray(lat, float)), np.radians(np.asarray(lon, float))
     xyz = np.stack([np.cos(la) * np.cos(lo), np.cos(la) * np.sin(lo), np.sin(la)], axis=1)
-    chord = 6371.0 * np.linalg.norm(xyz[:, None, :] - xyz[None, :, :], axis=2)
+    chord = EARTH_RADIUS_KM * np.linalg.norm(xyz[:, None, :] - xyz[None, :, :], axis=2)
     ph = np.asarray(phases, dtype=object)
     rho = np.eye(ph.size)
     if range_km > 0:

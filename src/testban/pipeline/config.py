@@ -103,7 +103,7 @@ class RunConfig:
     def associator(self) -> AssociatorConfig:
         """The associator's settings with this run's author and locator."""
         cfg = dataclasses.replace(self.associate, auth=self.auth)
-        if self.locate is not None and hasattr(cfg, "locator"):
+        if self.locate is not None:
             cfg = dataclasses.replace(cfg, locator=self.locate)
         return cfg
 

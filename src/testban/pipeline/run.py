@@ -35,6 +35,7 @@ import dataclasses
 import logging
 import math
 import os
+import threading
 import time as _time
 import traceback
 from bisect import bisect_left
@@ -100,25 +101,30 @@ class Source:
 
     def archive(self) -> Archive:
         """This process's :class:`Archive` of the root (its index is loaded once)."""
-        if self.root not in _ARCHIVES:
-            _ARCHIVES[self.root] = Archive(self.root)
-        return _ARCHIVES[self.root]
+        with _CACHE_LOCK:
+            if self.root not in _ARCHIVES:
+                _ARCHIVES[self.root] = Archive(self.root)
+            return _ARCHIVES[self.root]
 
 
 #: Per-process caches: archives by root, associators by (network, configuration). A task
 #: re-running on the same worker reuses them (the associator's grid takes seconds to build).
+#: Both are shared by a worker's threads: built under a lock, read-only once built (the
+#: associator keeps its per-window state in a per-call object).
 _ARCHIVES: dict[Path, Archive] = {}
-_ASSOCIATORS: dict[tuple[int, AssociatorConfig], tuple[Network, Associator]] = {}
+_ASSOCIATORS: dict[tuple[int, str], tuple[Network, Associator]] = {}
+_CACHE_LOCK = threading.Lock()
 
 
 def _associator(network: Network, config: AssociatorConfig) -> Associator:
-    key = (id(network), config)
-    hit = _ASSOCIATORS.get(key)
-    if hit is None or hit[0] is not network:
-        if len(_ASSOCIATORS) >= 4:
-            _ASSOCIATORS.pop(next(iter(_ASSOCIATORS)))
-        hit = _ASSOCIATORS[key] = (network, Associator(network, config))
-    return hit[1]
+    key = (id(network), repr(config))  # repr: a locator's tables are not hashable
+    with _CACHE_LOCK:
+        hit = _ASSOCIATORS.get(key)
+        if hit is None or hit[0] is not network:
+            if len(_ASSOCIATORS) >= 4:
+                _ASSOCIATORS.pop(next(iter(_ASSOCIATORS)))
+            hit = _ASSOCIATORS[key] = (network, Associator(network, config))
+        return hit[1]
 
 
 def sources_from_paths(paths: Iterable[str | os.PathLike[str]]) -> list[Source]:

@@ -17,11 +17,10 @@ from typing import NamedTuple
 import numpy as np
 from numpy.typing import ArrayLike
 
+from testban.records.earth import KM_PER_DEG
 from testban.traveltime.tables import Tables, get_tables
 
 #: Mean Earth radius (km) used to turn degrees into surface path length.
-EARTH_RADIUS_KM = 6371.0
-KM_PER_DEG = np.pi * EARTH_RADIUS_KM / 180.0
 
 
 @dataclass(frozen=True)
