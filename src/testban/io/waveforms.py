@@ -479,7 +479,8 @@ def _wfdisc_trace(w: Wfdisc, data_path: Path, headonly: bool) -> Trace:
     tr.stats.station, tr.stats.channel = w.sta, w.chan
     tr.stats.starttime = start
     tr.stats.sampling_rate = w.samprate
-    tr.stats.calib = w.calib
+    if w.calib != 0.0:  # 0: no calibration; the samples stay in counts (calib 1)
+        tr.stats.calib = w.calib
     tr.stats._format = "CSS"
     if headonly:
         tr.stats.npts = w.nsamp
@@ -528,6 +529,9 @@ def read_wfdisc(path: PathLike, *, headonly: bool = False) -> tuple[Stream, list
         except (OSError, ValueError, OverflowError, MemoryError) as exc:
             problems.append(ReadProblem(name, f"row skipped: {exc}", rec, sid))
             continue
+        if w.calib == 0.0:
+            msg = "calib 0: no calibration, samples kept in counts (calib 1)"
+            problems.append(ReadProblem(name, msg, rec, sid, "warning"))
         size = np.dtype(_CSS_DTYPES[w.datatype]).itemsize
         layout.setdefault(data_path, []).append((w.foff, w.foff + w.nsamp * size, rec, sid))
         if w.foff % size:
