@@ -12,7 +12,7 @@ from testban.io.css30 import (
     detect_layout,
     read_csv,
     read_flat,
-    read_rows,
+    read_records,
     read_table,
     read_tables,
     rows_of,
@@ -109,9 +109,9 @@ def test_read_tables_from_directory_and_prefix(tmp_path: Path):
 def test_read_rows_and_rows_of_pick_one_table_by_record_class(tmp_path: Path):
     sites = [Site(sta="AA01", lat=1.0, lon=2.0, elev=0.1, refsta="AA")]
     write_tables({"site": sites}, tmp_path)
-    assert read_rows(tmp_path / "site.csv", Site) == sites
+    assert read_records(tmp_path / "site.csv", Site) == sites
     write_flat(sites, tmp_path / "net.site", layout="idc")
-    assert read_rows(tmp_path / "net.site", Site) == sites
+    assert read_records(tmp_path / "net.site", Site) == sites
     tables = read_tables(tmp_path)
     assert rows_of(tables, Site) == sites
     assert rows_of(tables, Origin) == []  # absent table: no rows, not an error

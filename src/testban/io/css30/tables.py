@@ -432,7 +432,9 @@ def read_table(
     return read_flat(path, table, problems=problems)
 
 
-def read_rows(path: PathLike, cls: type[R], problems: list[ReadProblem] | None = None) -> list[R]:
+def read_records(
+    path: PathLike, cls: type[R], problems: list[ReadProblem] | None = None
+) -> list[R]:
     """Read the table of record class ``cls`` (e.g. ``Arrival``) from ``path``, typed as such.
 
     Like :func:`read_table` with ``table=cls.table``; the rows come back as ``list[cls]``
