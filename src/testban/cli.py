@@ -136,9 +136,10 @@ def detect(
 
         written, problems = detect_paths(paths, stations, out, cfg, progress=step)
     _report_problems(problems, "in all (see problems.txt)", limit=10)
-    from testban.io.css30 import read_csv
+    from testban.io.css30 import read_records
+    from testban.records import Arrival
 
-    arrivals = read_csv(out / "arrival.csv")
+    arrivals = read_records(out / "arrival.csv", Arrival)
     console.print(
         f"{len(arrivals)} detections at {len({a.sta for a in arrivals})} stations; "
         f"{len(problems)} problems"
@@ -322,10 +323,10 @@ def locate(
 ) -> None:
     """Relocate every orid in ASSOC from its defining rows; write origin, origerr, assoc,
     netmag and stamag (CSS3.0 CSV)."""
-    from testban.io.css30 import read_table, write_csv
+    from testban.io.css30 import read_records, write_csv
     from testban.locate import locate_tables
     from testban.magnitude import magnitudes_for_tables, with_magnitudes
-    from testban.records import rounded
+    from testban.records import Origin, rounded
 
     with console.status("locating …"):
         written, problems = locate_tables(arrivals, assoc, stations, out, origin)
@@ -335,7 +336,7 @@ def locate(
         sources.append(amplitude)
     with console.status("magnitudes …"):
         netmags, stamags, mag_problems = magnitudes_for_tables(sources, stations)
-    origins = with_magnitudes(read_table(out / "origin.csv", "origin"), netmags)
+    origins = with_magnitudes(read_records(out / "origin.csv", Origin), netmags)
     written += [
         write_csv([rounded(r) for r in rows], out / f"{table}.csv", table=table)
         for table, rows in (("origin", origins), ("netmag", netmags), ("stamag", stamags))

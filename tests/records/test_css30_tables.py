@@ -12,8 +12,10 @@ from testban.io.css30 import (
     detect_layout,
     read_csv,
     read_flat,
+    read_records,
     read_table,
     read_tables,
+    rows_of,
     write_csv,
     write_flat,
     write_tables,
@@ -102,6 +104,17 @@ def test_read_tables_from_directory_and_prefix(tmp_path: Path):
     write_flat(sites, tmp_path / "flat" / "net.site", layout="idc")
     assert read_tables(tmp_path / "flat" / "net")["site"] == sites
     assert read_tables(tmp_path / "flat")["site"] == sites
+
+
+def test_read_rows_and_rows_of_pick_one_table_by_record_class(tmp_path: Path):
+    sites = [Site(sta="AA01", lat=1.0, lon=2.0, elev=0.1, refsta="AA")]
+    write_tables({"site": sites}, tmp_path)
+    assert read_records(tmp_path / "site.csv", Site) == sites
+    write_flat(sites, tmp_path / "net.site", layout="idc")
+    assert read_records(tmp_path / "net.site", Site) == sites
+    tables = read_tables(tmp_path)
+    assert rows_of(tables, Site) == sites
+    assert rows_of(tables, Origin) == []  # absent table: no rows, not an error
 
 
 def test_to_arrays_is_columnar():

@@ -136,7 +136,7 @@ class AssociatorConfig:
         errors (~0.5 s P, ~1 s S) at local distances; an event is kept with 3 stations and
         10 phases (PyOcto's defaults for dense networks: 10 picks, 3 stations with both).
         """
-        base = dict(
+        base: dict[str, Any] = dict(
             mode="local",
             bin_width=0.5,
             window=900.0,

@@ -374,7 +374,8 @@ class _Search:
         ev.extra["gs"] = True
         if loc is None:
             return ev
-        alt = self._evaluate(*loc[:4], first=False)
+        lat, lon, depth, t0 = loc[:4]
+        alt = self._evaluate(lat, lon, depth, t0, first=False)
         if alt is None or not alt.ok or alt.score <= ev.score or self.used[alt.idx].any():
             return ev
         alt.extra["gs"] = True
@@ -537,6 +538,8 @@ class _Search:
     def _locate_local(self, got, ph, start):
         """Two-stage grid refinement in the layered model (robust L2 misfit)."""
         a, geo = self.a, self.geo
+        if not isinstance(geo, LocalGeometry):  # only mode "local" builds a LocalGeometry
+            raise TypeError("local location needs the local geometry (mode='local')")
         x0, y0 = geo.xy(np.array(start[0]), np.array(start[1]))
         sta = a.sta[got]
         t = a.time[got]

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from typing import TypeVar
 
 import numpy as np
 from scipy.spatial import cKDTree
@@ -23,6 +24,9 @@ from testban.associate import kernels
 from testban.associate.config import AssociatorConfig
 from testban.locate import ModelErrors
 from testban.traveltime import KM_PER_DEG, distance_azimuth, travel_times
+
+#: A coordinate or an array of them (functions that return what they are given).
+_F = TypeVar("_F", float, np.ndarray)
 
 #: Phases predicted as the first P, as later P-type phases and as S-type phases (global).
 #: A station may record several: Pn then Pg and Sn then Lg at regional distances, pP
@@ -264,7 +268,8 @@ class LocalGeometry:
         """Equirectangular km east/north of the region centre (< 0.1 % error over 100 km)."""
         return (np.asarray(lon) - self.lon0) * self.kx, (np.asarray(lat) - self.lat0) * KM_PER_DEG
 
-    def latlon(self, x: float, y: float) -> tuple[float, float]:
+    def latlon(self, x: _F, y: _F) -> tuple[_F, _F]:
+        """Latitude and longitude (degrees) of km ``x`` east, ``y`` north (inverse of xy)."""
         return self.lat0 + y / KM_PER_DEG, self.lon0 + x / self.kx
 
     def _table(self) -> None:
@@ -293,8 +298,8 @@ class LocalGeometry:
         (x0, x1), (y0, y1) = self.bounds
         sp = self.cfg.local_spacing_km
         xs, ys = np.arange(x0, x1 + sp, sp), np.arange(y0, y1 + sp, sp)
-        gx, gy = np.meshgrid(xs, ys, indexing="ij")
-        gx, gy = gx.ravel(), gy.ravel()
+        mx, my = np.meshgrid(xs, ys, indexing="ij")
+        gx, gy = mx.ravel(), my.ravel()
         depths = np.asarray(self.cfg.local_depths, float)
         nd = len(depths)
         X, Y = np.tile(gx, nd), np.tile(gy, nd)

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import dataclasses
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from obspy import UTCDateTime
 
 from testban.associate.config import AssociatorConfig
 from testban.associate.core import Result, associate
-from testban.io.css30 import read_table, write_tables
+from testban.io.css30 import read_records, write_tables
 from testban.io.problems import ReadProblem
 from testban.magnitude import network_magnitudes, station_magnitudes
 from testban.network import read_network
@@ -19,7 +19,7 @@ from testban.records.css30 import Amplitude, Arrival, Netmag, Stamag
 
 
 def magnitudes(
-    result: Result, arrivals: list[Arrival], network, amplitudes: list[Amplitude] = ()
+    result: Result, arrivals: list[Arrival], network, amplitudes: Sequence[Amplitude] = ()
 ) -> tuple[list[Netmag], list[Stamag]]:
     """mb of every origin from its P amplitudes (``amplitude`` rows or ``arrival.amp/per``);
     sets ``origin.mb`` in place of ``result.origins`` and returns netmag/stamag rows."""
@@ -57,15 +57,14 @@ def associate_tables(
     Station metadata are taken at the time of the first arrival.
     """
     problems: list[ReadProblem] = []
-    arrivals = [a for a in read_table(arrival_csv, "arrival", problems) if isinstance(a, Arrival)]
+    arrivals = read_records(arrival_csv, Arrival, problems)
     at = UTCDateTime(min(a.time for a in arrivals)) if arrivals else None
     network, net_problems = read_network(stations_meta, at=at)
     result = associate(arrivals, network, config, progress=progress)
     result.problems[:0] = problems + [p for p in net_problems if p.severity == "error"]
     amps: list[Amplitude] = []
     if amplitude_csv is not None:
-        amps = [a for a in read_table(amplitude_csv, "amplitude", problems)
-                if isinstance(a, Amplitude)]  # fmt: skip
+        amps = read_records(amplitude_csv, Amplitude, problems)
     tables: dict[str, list] = {
         "origin": result.origins, "assoc": result.assocs, "origerr": result.origerrs,
     }  # fmt: skip

@@ -29,6 +29,7 @@ from testban.bulletin.model import (
     ims_magtype,
     magnitude_family,
 )
+from testban.io.css30 import rows_of
 from testban.io.problems import ReadProblem
 from testban.records.css30 import Arrival, Assoc, Netmag, Origerr, Origin, Record, Stamag
 
@@ -365,7 +366,7 @@ def read_ims10(
 
 def _n_origin_events(rows: dict[str, list[Record]]) -> int:
     """How many events of ``rows`` have at least one origin."""
-    return len({o.evid for o in rows.get("origin", [])})
+    return len({o.evid for o in rows_of(rows, Origin)})
 
 
 def _is_event_line(line: str) -> bool:

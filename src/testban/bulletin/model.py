@@ -84,8 +84,8 @@ def magnitude_family(magtype: str) -> str | None:
     return None
 
 
-def has(value: float, na: float = -999.0) -> bool:
-    """Whether a CSS3.0 float is a value (not its null ``na`` and finite)."""
+def has(value: float | None, na: float = -999.0) -> bool:
+    """Whether a CSS3.0 float is a value (not None, not its null ``na``, and finite)."""
     return value is not None and math.isfinite(value) and value > na
 
 

@@ -179,42 +179,42 @@ def to_catalog(tables: Tables, *, prefix: str = PREFIX, description: str = "") -
                 )  # fmt: skip
             ev.origins.append(qo)
             stamag_ids: dict[int, list[str]] = {}
-            for m in view.stamags.get(o.orid, []):
-                if not has(m.magnitude):
+            for sm in view.stamags.get(o.orid, []):
+                if not has(sm.magnitude):
                     continue
-                sid = rid("station_magnitude", f"{m.magid}-{m.sta}-{m.arid}")
-                stamag_ids.setdefault(m.magid, []).append(sid)
-                amp_id = rid("amplitude", m.arid) if m.arid > 0 and m.arid in picked else None
+                sid = rid("station_magnitude", f"{sm.magid}-{sm.sta}-{sm.arid}")
+                stamag_ids.setdefault(sm.magid, []).append(sid)
+                amp_id = rid("amplitude", sm.arid) if sm.arid > 0 and sm.arid in picked else None
                 ev.station_magnitudes.append(
                     QStationMagnitude(
-                        resource_id=sid, origin_id=qo.resource_id, mag=m.magnitude,
-                        station_magnitude_type=ims_magtype(m.magtype),
-                        amplitude_id=amp_id, waveform_id=WaveformStreamID("", m.sta),
-                        creation_info=author(m.auth),
+                        resource_id=sid, origin_id=qo.resource_id, mag=sm.magnitude,
+                        station_magnitude_type=ims_magtype(sm.magtype),
+                        amplitude_id=amp_id, waveform_id=WaveformStreamID("", sm.sta),
+                        creation_info=author(sm.auth),
                     )
                 )  # fmt: skip
             families = set()
-            for m in view.netmags.get(o.orid, []):
-                if not has(m.magnitude):
+            for nm in view.netmags.get(o.orid, []):
+                if not has(nm.magnitude):
                     continue
-                families.add(magnitude_family(m.magtype))
+                families.add(magnitude_family(nm.magtype))
                 qm = QMagnitude(
-                    resource_id=rid("magnitude", m.magid), mag=m.magnitude,
-                    magnitude_type=ims_magtype(m.magtype), origin_id=qo.resource_id,
-                    station_count=m.nsta if m.nsta >= 0 else None,
-                    creation_info=author(m.auth),
+                    resource_id=rid("magnitude", nm.magid), mag=nm.magnitude,
+                    magnitude_type=ims_magtype(nm.magtype), origin_id=qo.resource_id,
+                    station_count=nm.nsta if nm.nsta >= 0 else None,
+                    creation_info=author(nm.auth),
                 )  # fmt: skip
-                if has(m.uncertainty, 0.0):
-                    qm.mag_errors = QuantityError(uncertainty=m.uncertainty)
-                for s in view.stamags.get(o.orid, []):
-                    if s.magid == m.magid and has(s.magnitude):
+                if has(nm.uncertainty, 0.0):
+                    qm.mag_errors = QuantityError(uncertainty=nm.uncertainty)
+                for sm in view.stamags.get(o.orid, []):
+                    if sm.magid == nm.magid and has(sm.magnitude):
                         qm.station_magnitude_contributions.append(
                             StationMagnitudeContribution(
                                 station_magnitude_id=rid(
-                                    "station_magnitude", f"{s.magid}-{s.sta}-{s.arid}"
+                                    "station_magnitude", f"{sm.magid}-{sm.sta}-{sm.arid}"
                                 ),
-                                residual=_opt(s.magres),
-                                weight=1.0 if s.magdef == "d" else 0.0,
+                                residual=_opt(sm.magres),
+                                weight=1.0 if sm.magdef == "d" else 0.0,
                             )
                         )
                 ev.magnitudes.append(qm)

@@ -21,6 +21,7 @@ import warnings
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Literal
 
 import numpy as np
 import obspy
@@ -245,7 +246,7 @@ def _own_reclen(data: bytes, off: int) -> int | None:
     return None
 
 
-def _header_order(record: bytes) -> str:
+def _header_order(record: bytes) -> Literal["big", "little"]:
     """Byte order of a MiniSEED fixed header, told by a plausible year (1900-2100)."""
     return "big" if 1900 <= int.from_bytes(record[20:22], "big") <= 2100 else "little"
 

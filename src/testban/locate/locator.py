@@ -397,8 +397,10 @@ def locate(
     where = f"orid {orid}" if orid != -1 else ""
     problems.extend(ReadProblem("", n, where, severity="warning") for n in notes)
 
-    user_fixed = depth is not None and depth != "free"
-    fixed_depth = (0.0 if depth == "surface" else float(depth)) if user_fixed else None
+    fixed_depth: float | None = None
+    if depth is not None and depth != "free":
+        fixed_depth = 0.0 if depth == "surface" else float(depth)
+    user_fixed = fixed_depth is not None
     nt, nd = int(p.use_t.sum()), p.ndata
     if nt == 0:
         raise LocateError(f"{where or 'event'}: no defining arrival time, origin time undetermined")

@@ -3,18 +3,18 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import NamedTuple
 
 from obspy import UTCDateTime
 
-from testban.io.css30 import read_table, write_tables
+from testban.io.css30 import read_records, write_tables
 from testban.io.problems import ReadProblem
 from testban.locate.locator import LocateError, Location, LocatorConfig, locate
 from testban.locate.observations import Observations, Stations
 from testban.network import read_network
-from testban.records.css30 import Arrival, Assoc, Origerr, Origin, rounded
+from testban.records.css30 import Arrival, Assoc, Origerr, Origin, Record, rounded
 
 #: ``origin.dtype`` values that mean the depth was fixed (by an analyst, "g", or by the
 #: location program, "r"): such depths are kept fixed when relocating, as LocSAT had them.
@@ -95,9 +95,9 @@ def locate_tables(
     paths and the problems (bad rows, unknown stations, events that cannot be located).
     """
     problems: list[ReadProblem] = []
-    arrivals = read_table(arrival_csv, "arrival", problems)
-    assocs = read_table(assoc_csv, "assoc", problems)
-    origins = read_table(origin_csv, "origin", problems) if origin_csv else None
+    arrivals = read_records(arrival_csv, Arrival, problems)
+    assocs = read_records(assoc_csv, Assoc, problems)
+    origins = read_records(origin_csv, Origin, problems) if origin_csv else None
     times = [a.time for a in arrivals if a.time > -9e9]
     at = UTCDateTime(min(times)) if times else None
     network, _ = read_network(stations_meta, at=at)
@@ -105,6 +105,10 @@ def locate_tables(
     problems.extend(result.problems)
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
-    tables = {"origin": result.origins, "origerr": result.origerrs, "assoc": result.assocs}
+    tables: dict[str, Sequence[Record]] = {
+        "origin": result.origins,
+        "origerr": result.origerrs,
+        "assoc": result.assocs,
+    }
     paths = write_tables({t: [rounded(r) for r in rows] for t, rows in tables.items()}, out)
     return paths, problems

@@ -16,10 +16,11 @@ import os
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 import numpy as np
 
+from testban.io.css30 import rows_of
 from testban.io.problems import ReadProblem
 from testban.magnitude.network import (
     MLE_SIGMA,
@@ -141,8 +142,8 @@ def station_magnitudes(
     depth = float(origin.depth) if origin.depth > -999.0 else 0.0
     arr_by_id = {a.arid: a for a in arrivals}
     amps_by_arid: dict[int, list[Amplitude]] = {}
-    for a in amplitudes:
-        amps_by_arid.setdefault(a.arid, []).append(a)
+    for amp_rec in amplitudes:
+        amps_by_arid.setdefault(amp_rec.arid, []).append(amp_rec)
     mine = [a for a in assocs if a.orid == orid]
     out: list[Stamag] = []
     for key in magtypes:
@@ -347,12 +348,12 @@ def magnitudes_for_tables(
     if stations_meta is not None:
         network, net_problems = read_network(stations_meta)
         problems.extend(net_problems)
-    amplitudes = tables.get("amplitude", [])
-    arrivals = tables.get("arrival", [])
-    assocs = tables["assoc"]
+    amplitudes = rows_of(tables, Amplitude)
+    arrivals = rows_of(tables, Arrival)
+    assocs = rows_of(tables, Assoc)
     netmags: list[Netmag] = []
     stamags: list[Stamag] = []
-    for origin in tables["origin"]:
+    for origin in rows_of(tables, Origin):
         probs: list[MagnitudeProblem] = []
         rows = station_magnitudes(amplitudes, arrivals, assocs, origin, network, problems=probs)
         nm, st = network_magnitudes(rows, trim=trim, first_magid=len(netmags) + 1)
@@ -385,11 +386,11 @@ def with_magnitudes(origins: Sequence[Origin], netmags: Sequence[Netmag]) -> lis
     out = []
     for o in origins:
         have = by_orid.get(o.orid, {})
-        changes: dict[str, float | int] = {}
+        changes: dict[str, Any] = {}  # Origin column -> value, for dataclasses.replace
         for column, preferred in _ORIGIN_COLUMNS.items():
-            nm = next((have[t] for t in preferred if t in have), None)
-            if nm is not None:
-                changes[column] = nm.magnitude
-                changes[f"{column}id"] = nm.magid
+            best = next((have[t] for t in preferred if t in have), None)
+            if best is not None:
+                changes[column] = best.magnitude
+                changes[f"{column}id"] = best.magid
         out.append(dataclasses.replace(o, **changes) if changes else o)
     return out

@@ -431,9 +431,12 @@ class Network:
         """
         offsets: dict[str, tuple[float, float]] = {}
         for a in self._arrays:
-            for c, (e, n) in zip(self.elements(a), self.offsets(a), strict=True):
-                offsets[c] = (round(float(e), 4), round(float(n), 4))
-        site, sitechan, affiliation, sensor = [], [], [], []
+            for code, (e, n) in zip(self.elements(a), self.offsets(a), strict=True):
+                offsets[code] = (round(float(e), 4), round(float(n), 4))
+        site: list[Site] = []
+        sitechan: list[Sitechan] = []
+        affiliation: list[Affiliation] = []
+        sensor: list[Sensor] = []
         inids: dict[float, int] = {}
         chanid = 0
         for s in self:

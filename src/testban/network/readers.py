@@ -24,7 +24,7 @@ from typing import Any
 
 from obspy import UTCDateTime
 
-from testban.io.css30.tables import TableError, read_table
+from testban.io.css30.tables import TableError, read_table, rows_of
 from testban.io.problems import ReadProblem
 from testban.network.model import Channel, Network, Station
 from testban.network.response import ResponseFileError, calibrated, read_array_response
@@ -221,7 +221,7 @@ def _css_channels(
     """Channels of the chosen station epochs, with sample rates and responses."""
     sitechan: dict[str, dict[str, list[Sitechan]]] = defaultdict(lambda: defaultdict(list))
     unknown: dict[str, set[str]] = defaultdict(set)
-    known_sites = {s.sta for s in tables["site"]}  # type: ignore[attr-defined]
+    known_sites = {s.sta for s in rows_of(tables, Site)}
     for c in tables["sitechan"]:
         assert isinstance(c, Sitechan)
         if c.sta not in known_sites:
@@ -255,7 +255,7 @@ def _css_channels(
                 if any(r.ondate <= _offdate(site.offdate) for r in rows)
             }
         t_ref = at.timestamp if at is not None else _jdate_end_seconds(ref_day)
-        chans = []
+        channels = []
         for code, row in picked.items():
             if row is None:
                 continue
@@ -263,7 +263,7 @@ def _css_channels(
             inst = instruments.get(sensor.inid) if sensor else None
             rate = inst.samprate if inst and inst.samprate > 0 else None
             response = responses.get(inst, sensor) if inst and sensor else None
-            chans.append(
+            channels.append(
                 Channel(
                     code,
                     sample_rate=rate,
@@ -275,7 +275,7 @@ def _css_channels(
                     response=response,
                 )
             )
-        out[sta] = chans
+        out[sta] = channels
     responses.report_missing()
     return out
 
@@ -586,7 +586,8 @@ def read_station_csv(path: PathLike, at: UTCDateTime | None = None) -> Result:
         try:
             parsed_row = _CsvRow.parse(row, cols)
         except (ValueError, IndexError) as exc:
-            code = row[cols["sta"]] if len(row) > (cols["sta"] or 0) else ""
+            sta_col = cols["sta"]
+            code = row[sta_col] if sta_col is not None and len(row) > sta_col else ""
             problems.append(ReadProblem(str(path), f"bad row: {exc}", f"line {i}", code.strip()))
             continue
         parsed[parsed_row.station.code].append(parsed_row)

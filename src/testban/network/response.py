@@ -72,7 +72,9 @@ def _complex_rows(rows: list[list[str]]) -> list[complex]:
 
 def _short_paz(lines: list[list[str]], seq: int) -> PolesZerosResponseStage:
     """The ``POLES n`` / ``ZEROS n`` / ``CONSTANT`` layout."""
-    i, poles, zeros, a0 = 0, [], [], 1.0
+    i, a0 = 0, 1.0
+    poles: list[complex] = []
+    zeros: list[complex] = []
     while i < len(lines):
         key = lines[i][0].upper()
         if key in ("POLES", "ZEROS"):

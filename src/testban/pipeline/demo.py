@@ -10,7 +10,7 @@ web page. Everything is written as CSS3.0 CSV under the output directory.
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -19,13 +19,13 @@ import numpy as np
 from testban.bulletin import write_bulletin
 from testban.compare import compare_records
 from testban.detect import AUTH
-from testban.io.css30 import read_tables, write_tables
+from testban.io.css30 import read_tables, rows_of, write_tables
 from testban.io.problems import ReadProblem
 from testban.locate import locate_bulletin
 from testban.magnitude import magnitudes_for_tables, with_magnitudes
 from testban.network import read_network
 from testban.pipeline.run import RunReport, run_pipeline, sources_from_paths
-from testban.records import Origin, rounded
+from testban.records import Assoc, Origin, Record, rounded
 from testban.records.earth import KM_PER_DEG
 from testban.simulate import TEST_SITES, ims_like_network, simulate_day, write_simulation
 from testban.store import insert_tables, load_bulletin, open_store, read_rows
@@ -107,7 +107,9 @@ def run_demo(
     say("network processing: locating and sizing the events")
     located = locate_bulletin(day.arrivals, day.assocs, stations)
     summary.problems += located.problems
-    tables = {"origin": located.origins, "origerr": located.origerrs, "assoc": located.assocs}
+    tables: dict[str, Sequence[Record]] = {
+        "origin": located.origins, "origerr": located.origerrs, "assoc": located.assocs,
+    }  # fmt: skip
     summary.written += write_tables(
         {t: [rounded(r) for r in rows] for t, rows in tables.items()}, out / "bulletin"
     )
@@ -160,7 +162,7 @@ def run_demo(
     (out / "run-report.txt").write_text(report.text(), encoding="utf-8")
     summary.written.append(out / "run-report.txt")
     _score_detections(summary, detections, day)
-    auto_origins, auto_assocs = stored.get("origin", []), stored.get("assoc", [])
+    auto_origins, auto_assocs = rows_of(stored, Origin), rows_of(stored, Assoc)
     auto_tables = {t: stored.get(t, []) for t in ("origin", "origerr", "assoc", "netmag", "stamag")}
     summary.written += write_tables(auto_tables, out / "automatic")
     # The store gave the detections its own arids: score with the simulator's.

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import numpy as np
 
-from testban.io.css30 import read_table, write_csv
+from testban.io.css30 import read_records, write_csv
 from testban.records.css30 import Arrival, Assoc, Origerr, Origin, rounded
 from testban.relocate.model import Cluster, PairTimes, StationPhases
 from testban.relocate.relative import Relocation, double_difference, master_event
@@ -197,9 +197,9 @@ def relocate_tables(
     """:func:`relocate` on CSS3.0 tables (CSV or flat files); writes ``origin.csv`` and
     ``origerr.csv`` into ``out_dir`` when given (for ``testban relocate --master ORID``)."""
     result = relocate(
-        read_table(arrival, "arrival"),  # type: ignore[arg-type]
-        read_table(assoc, "assoc"),  # type: ignore[arg-type]
-        read_table(origin, "origin"),  # type: ignore[arg-type]
+        read_records(arrival, Arrival),
+        read_records(assoc, Assoc),
+        read_records(origin, Origin),
         stations,
         master=master, method=method, model=model, fix_depth=fix_depth, slowness=slowness,
     )  # fmt: skip

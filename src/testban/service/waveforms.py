@@ -247,7 +247,7 @@ def event_waveforms(
     with store.session() as session:
         stations = _stations(session, orid)
         elements = _elements(session, [s.sta for s in stations])
-        jobs = []
+        jobs: list[tuple[_Station, tuple[str, str], list[tuple[Wfdisc, Path]], float, float]] = []
         for s in stations:
             if len(jobs) >= max_stations:
                 break
@@ -265,13 +265,13 @@ def event_waveforms(
             mine = [r for r in rows if (r.sta, r.chan) == choice]
             files = wfdisc_files(session, mine)
             jobs.append((s, choice, [(r, files[r.wfid]) for r in mine], t0, t1))
-    for s, (wfsta, chan), rows, t0, t1 in jobs:
+    for s, (wfsta, chan), with_files, t0, t1 in jobs:
         view = TraceView(s.sta, wfsta, chan, s.delta, s.t0, s.marks)
         try:
-            plot.problems += _read(view, rows, t0, t1)
+            plot.problems += _read(view, with_files, t0, t1)
         except Exception as exc:  # noqa: BLE001 - a bad file must not break the page
-            files = ", ".join(view.files)
-            plot.problems.append(f"{s.sta}: {files}: {type(exc).__name__}: {exc}")
+            names = ", ".join(view.files)
+            plot.problems.append(f"{s.sta}: {names}: {type(exc).__name__}: {exc}")
             continue
         if view.segments:
             plot.traces.append(view)

@@ -228,9 +228,9 @@ def build_tables(model: str = "iasp91") -> Tables:
                 pairs = np.flatnonzero(part == b)
                 sel = np.union1d(pairs, pairs + 1)
                 if np.any(np.diff(dist[sel])):
-                    down = 1.0 if phase.name[0].isupper() else -1.0
+                    leaves = 1.0 if phase.name[0].isupper() else -1.0  # +1: leaves downwards
                     branch = samples.setdefault(f"{owner[phase.name]}:{phase.name}#{b}", {})
-                    branch[ih] = (dist[sel], time[sel], slow[sel], down, eta, radius - h)
+                    branch[ih] = (dist[sel], time[sel], slow[sel], leaves, eta, radius - h)
 
     names = sorted(samples, key=lambda n: (list(TAUP_PHASES).index(n.split(":")[0]), n))
     nb, nd, nh = len(names), DISTANCES.size, depths.size

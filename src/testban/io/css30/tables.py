@@ -15,12 +15,21 @@ import dataclasses
 import io
 import math
 import os
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 from testban.io.problems import ReadProblem
-from testban.records.css30 import ALIASES, LAYOUTS, TABLES, Column, Record, columns, table_of
+from testban.records.css30 import (
+    ALIASES,
+    LAYOUTS,
+    TABLES,
+    Column,
+    R,
+    Record,
+    columns,
+    table_of,
+)
 
 PathLike = str | os.PathLike[str]
 
@@ -362,16 +371,17 @@ def _flat_field(value: Any, c: Column, oracle: bool, strict: bool) -> str:
         if len(text) > c.width:
             raise TableError(f"{text} does not fit in {c.width} digits", column=c.name)
         return text.rjust(c.width)
-    text = _format_float(float(value), c.width, c.decimals, oracle)
-    if text is None:
-        if strict:
-            raise TableError(
-                f"{value!r} cannot be written exactly in f{c.width}.{c.decimals}", column=c.name
-            )
-        text = f"{value:.{c.decimals}f}"
-        text = _strip_leading_zero(text) if oracle else text
-        if len(text) > c.width:
-            raise TableError(f"{value!r} does not fit in f{c.width}.{c.decimals}", column=c.name)
+    exact = _format_float(float(value), c.width, c.decimals, oracle)
+    if exact is not None:
+        return exact.rjust(c.width)
+    if strict:
+        raise TableError(
+            f"{value!r} cannot be written exactly in f{c.width}.{c.decimals}", column=c.name
+        )
+    text = f"{value:.{c.decimals}f}"
+    text = _strip_leading_zero(text) if oracle else text
+    if len(text) > c.width:
+        raise TableError(f"{value!r} does not fit in f{c.width}.{c.decimals}", column=c.name)
     return text.rjust(c.width)
 
 
@@ -422,6 +432,23 @@ def read_table(
     return read_flat(path, table, problems=problems)
 
 
+def read_records(
+    path: PathLike, cls: type[R], problems: list[ReadProblem] | None = None
+) -> list[R]:
+    """Read the table of record class ``cls`` (e.g. ``Arrival``) from ``path``, typed as such.
+
+    Like :func:`read_table` with ``table=cls.table``; the rows come back as ``list[cls]``
+    so that callers need no casts.
+    """
+    return rows_of({cls.table: read_table(path, cls.table, problems)}, cls)
+
+
+def rows_of(tables: Mapping[str, Sequence[Record]], cls: type[R]) -> list[R]:
+    """The rows of ``cls``'s table in ``{table: rows}`` (as from :func:`read_tables`),
+    typed as ``list[cls]``; empty when the table is absent."""
+    return [r for r in tables.get(cls.table, ()) if isinstance(r, cls)]
+
+
 def read_tables(
     source: PathLike,
     tables: Iterable[str] | None = None,
@@ -451,7 +478,7 @@ def _candidates(source: Path, table: str) -> list[Path]:
 
 
 def write_tables(
-    tables: dict[str, Sequence[Record]],
+    tables: Mapping[str, Sequence[Record]],
     directory: PathLike,
     *,
     flat_prefix: str | None = None,

@@ -16,6 +16,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import overload
 
 import numpy as np
 from obspy import Stream, Trace, UTCDateTime
@@ -98,6 +99,10 @@ class StationInfo:
     edepth: float | None = None
 
 
+@overload
+def _float(text: str, default: float) -> float: ...
+@overload
+def _float(text: str, default: None = None) -> float | None: ...
 def _float(text: str, default: float | None = None) -> float | None:
     """Parse a float field, ``default`` when blank or malformed."""
     try:
@@ -301,7 +306,7 @@ def _scan(raw: bytes) -> list[_Block]:
         if m.group("sec"):
             if m.group("sec").startswith(b"DATA_TYPE"):
                 dt = _DATA_TYPE.match(raw, m.start())
-                section_is_waveform = bool(dt) and dt.group(1).upper() == b"WAVEFORM"
+                section_is_waveform = dt is not None and dt.group(1).upper() == b"WAVEFORM"
             elif m.group("sec") in (b"STOP", b"BEGIN"):
                 section_is_waveform = True  # a bare GSE2 body may follow
             i += 1
