@@ -29,6 +29,7 @@ LAYERS = {
     "simulate": 4,
     "associate": 4,
     "compare": 4,
+    "calibrate": 4,
     "pipeline": 5,
     "describe": 5,
     "store": 4,

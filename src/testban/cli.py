@@ -676,3 +676,92 @@ def demo(
     console.print(
         f"  testban.sqlite the stored automatic bulletin; see it with `testban serve {s.store}`"
     )
+
+
+@app.command()
+def calibrate(
+    arrivals: Annotated[
+        Path, typer.Option(help="Measured arrivals: arrival table or CSS3.0 directory.")
+    ],
+    reference: Annotated[
+        Path,
+        typer.Option(
+            help="Reference events: CSS3.0 directory (origin + assoc), origin table, "
+            "or a USGS catalogue CSV (arrivals then tied to first P by time)."
+        ),
+    ],
+    stations: Annotated[
+        str, typer.Option(help="Station metadata (StationXML, CSS3.0 tables, .geom, CSV).")
+    ],
+    out: Annotated[Path, typer.Option(help="Corrections CSV to write (units in the header).")],
+    assoc: Annotated[
+        Path | None, typer.Option(help="CSS3.0 assoc table tying arrivals to reference events.")
+    ] = None,
+    residuals_out: Annotated[
+        Path | None, typer.Option("--residuals", help="Also write every residual (CSV).")
+    ] = None,
+    model: Annotated[str, typer.Option(help="Travel-time model.")] = "iasp91",
+    window: Annotated[
+        float, typer.Option(help="Without assoc rows: largest |first-P residual|, s.")
+    ] = 10.0,
+    min_n: Annotated[int, typer.Option(help="Residuals needed for a correction.")] = 3,
+    min_bin: Annotated[
+        int, typer.Option(help="Residuals needed for an azimuth/slowness bin of its own.")
+    ] = 5,
+    az_width: Annotated[float, typer.Option(help="Azimuth bin width, degrees.")] = 45.0,
+) -> None:
+    """Learn slowness–azimuth (SASC) and travel-time station corrections from arrivals
+    of reference events; write them with their standard error, spread and count."""
+    from testban.calibrate import (
+        CalibrationConfig,
+        estimate,
+        pairs_by_time,
+        pairs_from_assoc,
+        read_arrivals,
+        read_reference,
+        residuals,
+        write_corrections,
+        write_residuals,
+    )
+    from testban.network import read_network
+
+    for p, hint in ((arrivals, "--arrivals"), (reference, "--reference"), (assoc, "--assoc")):
+        if p is not None and not p.exists():
+            raise typer.BadParameter(f"{p} does not exist", param_hint=hint)
+    problems: list = []
+    arr = read_arrivals(arrivals, problems)
+    origins, assocs = read_reference(reference, assoc, problems)
+    network, net_problems = read_network(stations)
+    problems += net_problems
+    if assocs:
+        pairs = pairs_from_assoc(arr, assocs, origins)
+    else:
+        pairs = pairs_by_time(arr, origins, network, model, window)
+    unknown = sorted({a.sta for a, _, _ in pairs if a.sta not in network})
+    if unknown:
+        err_console.print(f"no station metadata for {', '.join(unknown)}: their arrivals skipped")
+    with console.status("residuals …"):
+        res = residuals(pairs, network, model)
+    cfg = CalibrationConfig(min_n=min_n, min_bin=min_bin, az_width=az_width)
+    rows = estimate(res, cfg)
+    write_corrections(rows, out)
+    _report_problems(problems, "in all")
+    console.print(
+        f"{len(arr)} arrivals, {len(origins)} reference events, {len(res)} residuals at "
+        f"{len({r.sta for r in res})} stations"
+    )
+    for r in rows:
+        if r.kind == "sasc" and r.station_wide:
+            console.print(
+                f"  {r.sta:6s} SASC  N={r.n:3d}  daz {r.daz:+6.1f} ± {r.daz_se:.1f}°  "
+                f"dslow {r.dslow:+5.2f} ± {r.dslow_se:.2f} s/°",
+                highlight=False,
+            )
+        elif r.kind == "time":
+            console.print(
+                f"  {r.sta:6s} {r.phase:5s} N={r.n:3d}  dt {r.dt:+6.2f} ± {r.dt_se:.2f} s",
+                highlight=False,
+            )
+    console.print(f"wrote {out} ({len(rows)} rows)")
+    if residuals_out is not None:
+        console.print(f"wrote {write_residuals(res, residuals_out)}")
