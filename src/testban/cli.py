@@ -709,6 +709,13 @@ def calibrate(
         int, typer.Option(help="Residuals needed for an azimuth/slowness bin of its own.")
     ] = 5,
     az_width: Annotated[float, typer.Option(help="Azimuth bin width, degrees.")] = 45.0,
+    min_other_stations: Annotated[
+        int,
+        typer.Option(
+            help="With assoc rows: use a reference event only if it has this many other "
+            "defining stations (an event located by the station itself is no reference)."
+        ),
+    ] = 2,
 ) -> None:
     """Learn slowness–azimuth (SASC) and travel-time station corrections from arrivals
     of reference events; write them with their standard error, spread and count."""
@@ -734,7 +741,13 @@ def calibrate(
     network, net_problems = read_network(stations)
     problems += net_problems
     if assocs:
-        pairs = pairs_from_assoc(arr, assocs, origins)
+        pairs = pairs_from_assoc(arr, assocs, origins, min_other_stations)
+        n_all = len(pairs_from_assoc(arr, assocs, origins))
+        if n_all > len(pairs):
+            console.print(
+                f"{n_all - len(pairs)} of {n_all} associated arrivals left out: their event "
+                f"has fewer than {min_other_stations} other defining stations"
+            )
     else:
         pairs = pairs_by_time(arr, origins, network, model, window)
     unknown = sorted({a.sta for a, _, _ in pairs if a.sta not in network})

@@ -52,7 +52,10 @@ def sasc_for(
     rows = [
         c
         for c in corrections
-        if c.kind == "sasc" and c.sta == sta and math.isfinite(c.daz) and _contains(c, azimuth, slow)
+        if c.kind == "sasc"
+        and c.sta == sta
+        and math.isfinite(c.daz)
+        and _contains(c, azimuth, slow)
     ]
     if not rows:
         return None
@@ -136,9 +139,11 @@ def fk_correction(
         return SlownessAzimuthCorrection.constant(wide.daz, ds0)
     az = sorted({(c.az_lo + c.az_hi) / 2.0 for c in binned})
     sl = sorted(
-        {(c.slow_lo + (c.slow_hi if math.isfinite(c.slow_hi) else c.slow_lo + 10.0)) / 2.0
-         for c in binned}
-    )  # fmt: skip
+        {
+            (c.slow_lo + (c.slow_hi if math.isfinite(c.slow_hi) else c.slow_lo + 10.0)) / 2.0
+            for c in binned
+        }
+    )
     daz = np.full((len(sl), len(az)), wide.daz)
     dslow = np.full((len(sl), len(az)), ds0)
     for i, s in enumerate(sl):

@@ -30,7 +30,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from testban.calibrate.residuals import Residual, wrap180
+from testban.calibrate.residuals import Residual
 
 HUBER_C = 1.345
 #: MAD → standard deviation for Gaussian data.
@@ -106,8 +106,11 @@ class StationCorrection:
     @property
     def station_wide(self) -> bool:
         """True for the row valid for every direction and slowness."""
-        return self.az_lo == 0.0 and self.az_hi == 360.0 and self.slow_lo == 0.0 and (
-            math.isinf(self.slow_hi)
+        return (
+            self.az_lo == 0.0
+            and self.az_hi == 360.0
+            and self.slow_lo == 0.0
+            and (math.isinf(self.slow_hi))
         )
 
 
@@ -151,11 +154,19 @@ def _sasc_row(sta: str, rs: Sequence[Residual], **bounds: float) -> StationCorre
     sx = robust_mean(v[0] for v in vec)
     sy = robust_mean(v[1] for v in vec)
     return StationCorrection(
-        sta=sta, kind="sasc", n=len(rs),
-        daz=-az.mean, daz_se=az.se, daz_sigma=az.sigma,
-        dslow=-sl.mean if sl.n else math.nan, dslow_se=sl.se, dslow_sigma=sl.sigma,
-        dsx=sx.mean, dsy=sy.mean, **bounds,
-    )  # fmt: skip
+        sta=sta,
+        kind="sasc",
+        n=len(rs),
+        daz=-az.mean,
+        daz_se=az.se,
+        daz_sigma=az.sigma,
+        dslow=-sl.mean if sl.n else math.nan,
+        dslow_se=sl.se,
+        dslow_sigma=sl.sigma,
+        dsx=sx.mean,
+        dsy=sy.mean,
+        **bounds,
+    )
 
 
 def estimate(
@@ -189,9 +200,14 @@ def estimate(
                 m = robust_mean(by_phase[phase])
                 out.append(
                     StationCorrection(
-                        sta=sta, kind="time", phase=phase, n=m.n,
-                        dt=m.mean, dt_se=m.se, dt_sigma=m.sigma,
-                    )  # fmt: skip
+                        sta=sta,
+                        kind="time",
+                        phase=phase,
+                        n=m.n,
+                        dt=m.mean,
+                        dt_se=m.se,
+                        dt_sigma=m.sigma,
+                    )
                 )
     return out
 

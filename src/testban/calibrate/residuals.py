@@ -101,27 +101,51 @@ def residuals(
         sl = _measured(a.slow, 0.0, 1.0e4)
         out.append(
             Residual(
-                sta=a.sta, arid=a.arid, orid=o.orid, phase=p, otime=o.time,
-                delta=float(delta[i]), seaz=float(seaz[i]), slow_pred=float(tslow[i]),
-                azimuth=az, slow=sl,
+                sta=a.sta,
+                arid=a.arid,
+                orid=o.orid,
+                phase=p,
+                otime=o.time,
+                delta=float(delta[i]),
+                seaz=float(seaz[i]),
+                slow_pred=float(tslow[i]),
+                azimuth=az,
+                slow=sl,
                 az_res=float(wrap180(az - seaz[i])),
                 slow_res=float(sl - tslow[i]),
                 time_res=float(a.time - o.time - ttime[i] - tel[i] - ell[i]),
-            )  # fmt: skip
+            )
         )
     return out
 
 
 def pairs_from_assoc(
-    arrivals: Iterable[Arrival], assocs: Iterable[Assoc], origins: Iterable[Origin]
+    arrivals: Iterable[Arrival],
+    assocs: Iterable[Assoc],
+    origins: Iterable[Origin],
+    min_other: int = 0,
 ) -> list[tuple[Arrival, Origin, str]]:
-    """(arrival, origin, phase) for every assoc row whose arrival and origin are given."""
+    """(arrival, origin, phase) for every assoc row whose arrival and origin are given.
+
+    ``min_other``: keep a row only when its origin has at least that many *other*
+    stations with a defining time, azimuth or slowness. An origin located from the
+    calibrated station's own azimuth (e.g. a single-array event) reproduces that
+    azimuth, so its residual measures the locator, not the station; independent
+    reference events need ``min_other`` ≥ 2.
+    """
+    assocs = list(assocs)
     by_arid = {a.arid: a for a in arrivals}
     by_orid = {o.orid: o for o in origins}
+    defining: dict[int, set[str]] = {}
+    for s in assocs:
+        if "d" in (s.timedef, s.azdef, s.slodef):
+            defining.setdefault(s.orid, set()).add(s.sta)
     return [
         (by_arid[s.arid], by_orid[s.orid], s.phase)
         for s in assocs
-        if s.arid in by_arid and s.orid in by_orid
+        if s.arid in by_arid
+        and s.orid in by_orid
+        and len(defining.get(s.orid, set()) - {s.sta}) >= min_other
     ]
 
 

@@ -25,15 +25,26 @@ from testban.records import Arrival, Assoc, Origin
 
 #: CSV column of each StationCorrection field (units in the name).
 COLUMNS = {
-    "sta": "sta", "kind": "kind", "phase": "phase",
-    "az_lo": "az_lo_deg", "az_hi": "az_hi_deg",
-    "slow_lo": "slow_lo_s_per_deg", "slow_hi": "slow_hi_s_per_deg", "n": "n",
-    "daz": "daz_deg", "daz_se": "daz_se_deg", "daz_sigma": "daz_sigma_deg",
-    "dslow": "dslow_s_per_deg", "dslow_se": "dslow_se_s_per_deg",
+    "sta": "sta",
+    "kind": "kind",
+    "phase": "phase",
+    "az_lo": "az_lo_deg",
+    "az_hi": "az_hi_deg",
+    "slow_lo": "slow_lo_s_per_deg",
+    "slow_hi": "slow_hi_s_per_deg",
+    "n": "n",
+    "daz": "daz_deg",
+    "daz_se": "daz_se_deg",
+    "daz_sigma": "daz_sigma_deg",
+    "dslow": "dslow_s_per_deg",
+    "dslow_se": "dslow_se_s_per_deg",
     "dslow_sigma": "dslow_sigma_s_per_deg",
-    "dsx": "dsx_s_per_deg", "dsy": "dsy_s_per_deg",
-    "dt": "dt_s", "dt_se": "dt_se_s", "dt_sigma": "dt_sigma_s",
-}  # fmt: skip
+    "dsx": "dsx_s_per_deg",
+    "dsy": "dsy_s_per_deg",
+    "dt": "dt_s",
+    "dt_se": "dt_se_s",
+    "dt_sigma": "dt_sigma_s",
+}
 FILENAME = "corrections.csv"
 
 
@@ -79,10 +90,12 @@ def read_corrections(
                     if not text:
                         continue
                     kw[name] = (
-                        int(text) if types[name] == "int"
-                        else text if types[name] == "str"
+                        int(text)
+                        if types[name] == "int"
+                        else text
+                        if types[name] == "str"
                         else float(text)
-                    )  # fmt: skip
+                    )
                 if kw.get("kind") not in ("sasc", "time") or not kw.get("sta"):
                     raise ValueError(f"kind {kw.get('kind')!r} / sta {kw.get('sta')!r}")
                 out.append(StationCorrection(**kw))  # type: ignore[arg-type]
@@ -128,15 +141,23 @@ def read_usgs_catalogue(
                     depth, ident = float(row["depth"] or 0.0), row.get("id", "")
             except (ValueError, TypeError, KeyError, AttributeError) as exc:
                 if problems is not None:
-                    problems.append(ReadProblem(str(path), f"bad catalogue row: {exc}", f"line {i}"))
+                    problems.append(
+                        ReadProblem(str(path), f"bad catalogue row: {exc}", f"line {i}")
+                    )
                 continue
             if (start is not None and t < start) or (end is not None and t >= end):
                 continue
             out.append(
                 Origin(
-                    lat=lat, lon=lon, depth=depth, time=t, orid=i, evid=i,
-                    auth=(ident or "usgs")[:15], algorithm="catalogue",
-                )  # fmt: skip
+                    lat=lat,
+                    lon=lon,
+                    depth=depth,
+                    time=t,
+                    orid=i,
+                    evid=i,
+                    auth=(ident or "usgs")[:15],
+                    algorithm="catalogue",
+                )
             )
     return out
 
@@ -171,7 +192,9 @@ def read_reference(
     return origins, assocs
 
 
-def read_arrivals(path: str | os.PathLike, problems: list[ReadProblem] | None = None) -> list[Arrival]:
+def read_arrivals(
+    path: str | os.PathLike, problems: list[ReadProblem] | None = None
+) -> list[Arrival]:
     """Arrivals of an arrival table (CSV or flat file) or a CSS3.0 directory."""
     from testban.io.css30 import read_records, read_tables, rows_of
 
@@ -184,11 +207,20 @@ def read_arrivals(path: str | os.PathLike, problems: list[ReadProblem] | None = 
 def write_residuals(rows: Sequence[Residual], path: str | os.PathLike) -> Path:
     """The residuals of a calibration as CSV (units in the column names)."""
     names = {
-        "sta": "sta", "arid": "arid", "orid": "orid", "phase": "phase", "otime": "otime_s",
-        "delta": "delta_deg", "seaz": "seaz_deg", "slow_pred": "slow_pred_s_per_deg",
-        "azimuth": "azimuth_deg", "slow": "slow_s_per_deg", "az_res": "az_res_deg",
-        "slow_res": "slow_res_s_per_deg", "time_res": "time_res_s",
-    }  # fmt: skip
+        "sta": "sta",
+        "arid": "arid",
+        "orid": "orid",
+        "phase": "phase",
+        "otime": "otime_s",
+        "delta": "delta_deg",
+        "seaz": "seaz_deg",
+        "slow_pred": "slow_pred_s_per_deg",
+        "azimuth": "azimuth_deg",
+        "slow": "slow_s_per_deg",
+        "az_res": "az_res_deg",
+        "slow_res": "slow_res_s_per_deg",
+        "time_res": "time_res_s",
+    }
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     with open(path, "w", newline="", encoding="utf-8") as fh:
