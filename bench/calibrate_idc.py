@@ -57,6 +57,10 @@ def rms(x: list[float]) -> float:
     return float(np.sqrt(np.mean(np.square(x)))) if x else math.nan
 
 
+def mad(x: list[float]) -> float:
+    return float(np.median(np.abs(x))) if x else math.nan
+
+
 def spread(res, stas: set[str]) -> dict[str, tuple[list[float], list[float]]]:
     """Gated azimuth and slowness residuals per station of ``stas``."""
     out: dict[str, tuple[list[float], list[float]]] = {}
@@ -81,7 +85,19 @@ def main() -> None:
     assocs = read_records(IDC / "assoc.csv", Assoc)
     origins = read_records(IDC / "origin.csv", Origin)
     network, _ = read_network(STATIONS)
-    pairs = pairs_from_assoc(arrivals, assocs, origins)
+    for min_other in (0, 2):
+        label = (
+            "all associated arrivals (reference events NOT independent)"
+            if min_other == 0
+            else f"reference events with ≥ {min_other} other defining stations"
+        )
+        print(f"## {label}\n")
+        section(arrivals, assocs, origins, network, min_other, args.plot if min_other == 0 else None)
+
+
+def section(arrivals, assocs, origins, network, min_other: int, plot: Path | None) -> None:
+    """The two tables for one choice of reference events."""
+    pairs = pairs_from_assoc(arrivals, assocs, origins, min_other)
     res_all = residuals(pairs, network)
 
     # ---- corrections per array on the whole window, with the IDC's implied ones
@@ -148,10 +164,14 @@ def main() -> None:
             f"| {fit} → {score} | **all** | {len(tot[0])} | **{rms(tot[0]):.1f} → "
             f"{rms(tot[1]):.1f}** | {len(tot[2])} | **{rms(tot[2]):.2f} → {rms(tot[3]):.2f}** |"
         )
+        print(
+            f"| {fit} → {score} | all, median abs | {len(tot[0])} | {mad(tot[0]):.1f} → "
+            f"{mad(tot[1]):.1f} | {len(tot[2])} | {mad(tot[2]):.2f} → {mad(tot[3]):.2f} |"
+        )
     print()
-    if args.plot:
-        draw(args.plot, wide, implied, plot_rows)
-        print(f"figure: {args.plot}")
+    if plot:
+        draw(plot, wide, implied, plot_rows)
+        print(f"figure: {plot}")
 
 
 def draw(path: Path, wide, implied, plot_rows) -> None:
