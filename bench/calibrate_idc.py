@@ -92,7 +92,8 @@ def main() -> None:
             else f"reference events with ≥ {min_other} other defining stations"
         )
         print(f"## {label}\n")
-        section(arrivals, assocs, origins, network, min_other, args.plot if min_other == 0 else None)
+        plot = args.plot if min_other == 0 else None
+        section(arrivals, assocs, origins, network, min_other, plot)
 
 
 def section(arrivals, assocs, origins, network, min_other: int, plot: Path | None) -> None:

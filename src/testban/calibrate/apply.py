@@ -17,6 +17,7 @@ import dataclasses
 import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -95,7 +96,7 @@ def apply_corrections(
     """
     out = []
     for a in arrivals:
-        changes: dict[str, float] = {}
+        changes: dict[str, Any] = {}
         row = None
         daz = dslow = dt = 0.0
         if 0.0 <= a.azimuth <= 360.0:

@@ -147,7 +147,14 @@ def _vector(r: Residual) -> tuple[float, float]:
     )
 
 
-def _sasc_row(sta: str, rs: Sequence[Residual], **bounds: float) -> StationCorrection:
+def _sasc_row(
+    sta: str,
+    rs: Sequence[Residual],
+    az_lo: float = 0.0,
+    az_hi: float = 360.0,
+    slow_lo: float = 0.0,
+    slow_hi: float = math.inf,
+) -> StationCorrection:
     az = robust_mean(r.az_res for r in rs)
     sl = robust_mean(r.slow_res for r in rs)
     vec = [_vector(r) for r in rs]
@@ -165,7 +172,10 @@ def _sasc_row(sta: str, rs: Sequence[Residual], **bounds: float) -> StationCorre
         dslow_sigma=sl.sigma,
         dsx=sx.mean,
         dsy=sy.mean,
-        **bounds,
+        az_lo=az_lo,
+        az_hi=az_hi,
+        slow_lo=slow_lo,
+        slow_hi=slow_hi,
     )
 
 

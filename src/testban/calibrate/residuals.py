@@ -92,9 +92,10 @@ def residuals(
         tel = elev * np.sqrt(np.clip(1.0 / vs**2 - pk**2, 0.0, None))
     ell = np.zeros(len(rows))
     for i, (_, o, _) in enumerate(rows):
-        if tab[i]:
+        ph = tab[i]
+        if ph:
             lat_c = float(geocentric_latitude(o.lat))
-            ell[i] = ellipticity_correction([tab[i]], delta[i], depth[i], lat_c, esaz[i]).ravel()[0]
+            ell[i] = ellipticity_correction([ph], delta[i], depth[i], lat_c, esaz[i]).ravel()[0]
     out = []
     for i, (a, o, p) in enumerate(rows):
         az = _measured(a.azimuth, 0.0, 360.0)
