@@ -113,7 +113,9 @@ def _components(n: int, edges: np.ndarray) -> list[list[int]]:
 def _name(prefix: str, members: Sequence[str], taken: set[str]) -> str:
     """An IMS-style array code: ``prefix + "A"`` (YK → YKA, as EKA, WRA) unless an element
     code starts with it (GRA1), else ``prefix + "AR"`` (GR → GRAR, as ASAR, ILAR); a
-    number is appended when the code is taken."""
+    number is appended when the code is taken. Trailing index digits of the common
+    prefix are not part of the name (XA01..XA09 → XAA)."""
+    prefix = prefix[:2] + prefix[2:].rstrip("0123456789")
     for cand in (prefix + "A", prefix + "AR"):
         if cand not in taken and not any(m.startswith(cand) for m in members):
             return cand
