@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.console import Console
@@ -19,6 +19,10 @@ app = typer.Typer(
     no_args_is_help=True,
     add_completion=False,
 )
+if TYPE_CHECKING:
+    from testban.io.problems import ReadProblem
+    from testban.network import Network
+
 console = Console(soft_wrap=True)
 err_console = Console(stderr=True, soft_wrap=True)
 
@@ -105,6 +109,34 @@ def _report_problems(problems: list, context: str, limit: int = 5) -> None:
         )
 
 
+def _read_stations(
+    stations: str | None, arrays: list[str] | None
+) -> tuple[Network | None, list[ReadProblem]]:
+    """The network of ``--stations`` with ``--arrays`` applied (None without stations).
+
+    Automatic array grouping happens in ``read_network`` unless ``--arrays none``; an
+    explicit mapping then overrides it. A bad ``--arrays`` is a usage error.
+    """
+    if not stations:
+        if arrays:
+            raise typer.BadParameter(
+                "needs --stations (the stations to group)", param_hint="--arrays"
+            )
+        return None, []
+    from testban.network import apply_array_map, parse_array_spec, read_network
+
+    try:
+        mapping = parse_array_spec(arrays or [])
+    except ValueError as exc:
+        raise typer.BadParameter(str(exc), param_hint="--arrays") from exc
+    network, problems = read_network(stations, group=mapping is not None)
+    try:
+        network = apply_array_map(network, mapping or {})
+    except ValueError as exc:
+        raise typer.BadParameter(str(exc), param_hint="--arrays") from exc
+    return network, problems
+
+
 def main() -> None:  # pragma: no cover - console entry point
     """Entry point for ``python -m testban``."""
     sys.exit(app())
@@ -121,6 +153,15 @@ def detect(
     config: Annotated[
         Path | None, typer.Option(help="Detector configuration (TOML); default: built in.")
     ] = None,
+    arrays: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--arrays",
+            help="Array membership that overrides the metadata: NAME=NET.STA[,NET.STA...] "
+            "with glob patterns (YKA=CN.YKR*,CN.YKB*), repeatable, or a file of such lines; "
+            "'none' turns off the automatic grouping of FDSN stations into arrays.",
+        ),
+    ] = None,
 ) -> None:
     """Station processing: detections with onset, amplitude, azimuth and slowness."""
     from rich.progress import Progress
@@ -128,13 +169,15 @@ def detect(
     from testban.detect import detect_paths, read_config
 
     cfg = read_config(config)
+    network, read_problems = _read_stations(stations, arrays)
     with Progress(console=console, transient=True) as bar:
         task = bar.add_task("detecting", total=None)
 
         def step(done: int, total: int) -> None:
             bar.update(task, completed=done, total=total, description=f"window {done}/{total}")
 
-        written, problems = detect_paths(paths, stations, out, cfg, progress=step)
+        written, problems = detect_paths(paths, network, out, cfg, progress=step)
+    problems[:0] = read_problems
     _report_problems(problems, "in all (see problems.txt)", limit=10)
     from testban.io.css30 import read_records
     from testban.records import Arrival
@@ -196,6 +239,15 @@ def run(
     report: Annotated[
         Path | None, typer.Option(help="Run report file; default: next to the store.")
     ] = None,
+    arrays: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--arrays",
+            help="Array membership that overrides the metadata: NAME=NET.STA[,NET.STA...] "
+            "with glob patterns (YKA=CN.YKR*,CN.YKB*), repeatable, or a file of such lines; "
+            "'none' turns off the automatic grouping of FDSN stations into arrays.",
+        ),
+    ] = None,
 ) -> None:
     """The whole chain over a time span: read → detect → associate → locate → size → store.
 
@@ -208,7 +260,6 @@ def run(
     from obspy import UTCDateTime
     from rich.progress import Progress
 
-    from testban.network import read_network
     from testban.pipeline.config import ConfigError, read_run_config
     from testban.pipeline.run import run_pipeline, sources_from_paths
     from testban.store import open_store
@@ -223,7 +274,8 @@ def run(
     cfg = dataclasses.replace(cfg, **{k: v for k, v in given.items() if v is not None})
     if redo:
         cfg = dataclasses.replace(cfg, redo=True)
-    network, problems = read_network(stations)
+    network, problems = _read_stations(stations, arrays)
+    assert network is not None  # --stations is required here
     external, ext_amps = _read_external(arrivals, problems)
     t0 = float(UTCDateTime(start)) if start else None
     t1 = float(UTCDateTime(end)) if end else None

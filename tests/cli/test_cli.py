@@ -43,7 +43,7 @@ def test_info_lists_unrecognised_files(tmp_path: Path):
     ("folder", "expected"),
     [
         ("arrays/cmar_20050511", "5688 traces"),
-        ("arrays/yka_20120814", "18 stations"),
+        ("arrays/yka_20120814", "1 arrays (YKA)"),  # grouped from FDSN StationXML
         ("arrays/grf_19911217", "1 events"),
         ("arrays/arces_20100122", "25 traces"),
         ("continuous", "IU_ULN.xml: 1 stations"),

@@ -203,7 +203,8 @@ def test_every_array_response(name):
 
 
 def test_yka_stationxml():
-    net, problems = read_network(shared_path("arrays", "yka_20120814", "array_yellowknife.xml"))
+    xml = shared_path("arrays", "yka_20120814", "array_yellowknife.xml")
+    net, problems = read_network(xml, group=False)  # as read; grouping: test_array_grouping
     assert problems == [] and len(net) == 18 and net.stations("CN") == list(net.codes)
     assert net.sampling_rate("YKB0", "SHZ") == 20.0
     assert net.response("YKB0", "SHZ") is not None
@@ -227,7 +228,8 @@ def test_yka_stationxml_with_idc_array_structure(ims_tables):
 
 
 def test_grf_stationxml():
-    net, problems = read_network(shared_path("arrays", "grf_19911217", "array_grf.xml"))
+    xml = shared_path("arrays", "grf_19911217", "array_grf.xml")
+    net, problems = read_network(xml, group=False)  # as read; grouping: test_array_grouping
     assert problems == [] and len(net) == 19
     grf = net.define_array("GRF", [c for c in net.codes if c[:3] in ("GRA", "GRB", "GRC")])
     assert len(grf.elements("GRF")) == 13

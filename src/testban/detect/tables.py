@@ -14,7 +14,7 @@ import os
 from collections import OrderedDict
 from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from obspy import Stream, Trace, UTCDateTime
 
@@ -22,6 +22,9 @@ from testban.detect.config import DetectConfig
 from testban.detect.station import AUTH, detect_stream
 from testban.io.problems import ReadProblem
 from testban.records.css30 import Amplitude, Arrival
+
+if TYPE_CHECKING:
+    from testban.network import Network
 
 log = logging.getLogger(__name__)
 
@@ -73,7 +76,7 @@ def _dedupe(arrivals: list[Arrival]) -> list[Arrival]:
 
 def detect_paths(
     paths: PathLike | Iterable[PathLike],
-    stations_meta: PathLike | Sequence[PathLike] | None,
+    stations_meta: PathLike | Sequence[PathLike] | Network | None,
     out_dir: PathLike,
     config: DetectConfig | None = None,
     progress: Callable[[int, int], None] | None = None,

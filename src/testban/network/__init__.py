@@ -5,6 +5,13 @@
 >>> ims().stations("primary")[:3]                                       # doctest: +SKIP
 """
 
+from testban.network.arrays import (
+    ArrayRule,
+    apply_array_map,
+    find_arrays,
+    group_arrays,
+    parse_array_spec,
+)
 from testban.network.ims import default_ims_source, ims
 from testban.network.model import (
     KINDS,
@@ -28,17 +35,22 @@ from testban.network.writers import write_css30, write_stationxml
 
 __all__ = [
     "KINDS",
+    "ArrayRule",
     "Channel",
     "Network",
     "Station",
     "UnknownChannel",
     "UnknownStation",
+    "apply_array_map",
     "calibrated",
     "computed_offsets",
     "default_ims_source",
     "evaluate",
+    "find_arrays",
+    "group_arrays",
     "ims",
     "local_offsets",
+    "parse_array_spec",
     "read_array_geometry",
     "read_array_response",
     "read_css30",

@@ -26,6 +26,7 @@ from obspy import UTCDateTime
 
 from testban.io.css30.tables import TableError, read_table, rows_of
 from testban.io.problems import ReadProblem
+from testban.network.arrays import group_arrays
 from testban.network.model import Channel, Network, Station
 from testban.network.response import ResponseFileError, calibrated, read_array_response
 from testban.records.css30 import (
@@ -40,7 +41,7 @@ from testban.records.css30 import (
 )
 
 PathLike = str | os.PathLike[str]
-Meta = PathLike | Sequence[PathLike]
+Meta = PathLike | Sequence[PathLike] | Network
 #: What every reader returns: the network and what could not be read.
 Result = tuple[Network, list[ReadProblem]]
 
@@ -715,7 +716,7 @@ def _read_many(paths: Iterable[Path], at: UTCDateTime | None) -> Result:
     return network, problems
 
 
-def read_network(meta: Meta, *, at: UTCDateTime | None = None) -> Result:
+def read_network(meta: Meta, *, at: UTCDateTime | None = None, group: bool = True) -> Result:
     """Read station metadata from one or several sources and merge them.
 
     ``meta`` is a path (or a list of paths, or a comma-separated string) to a StationXML
@@ -725,6 +726,10 @@ def read_network(meta: Meta, *, at: UTCDateTime | None = None) -> Result:
     Raises FileNotFoundError for a path that does not exist and ValueError for a format
     it cannot recognise; bad content is returned as problems. A :class:`Network` is
     returned as it is, so callers may pass either metadata or a network already read.
+
+    With ``group`` (the default), stations that the metadata leaves single but that form
+    an array by network, code and aperture (YKA, GRF as FDSN serves them) become one:
+    see :func:`testban.network.arrays.group_arrays`.
     """
     if isinstance(meta, Network):
         return meta, []
@@ -735,4 +740,5 @@ def read_network(meta: Meta, *, at: UTCDateTime | None = None) -> Result:
             parts = [p.strip() for p in text.split(",") if p.strip()]
     else:
         parts = [os.fspath(m) for m in meta]
-    return _read_many((Path(p) for p in parts), at)
+    network, problems = _read_many((Path(p) for p in parts), at)
+    return (group_arrays(network) if group else network), problems
