@@ -162,6 +162,13 @@ def detect(
             "'none' turns off the automatic grouping of FDSN stations into arrays.",
         ),
     ] = None,
+    corrections: Annotated[
+        Path | None,
+        typer.Option(
+            help="Station corrections (`testban calibrate`'s CSV) applied to the detections' "
+            "azimuth and slowness; default: a corrections.csv stored with --stations, if any."
+        ),
+    ] = None,
 ) -> None:
     """Station processing: detections with onset, amplitude, azimuth and slowness."""
     from rich.progress import Progress
@@ -178,11 +185,19 @@ def detect(
 
         written, problems = detect_paths(paths, network, out, cfg, progress=step)
     problems[:0] = read_problems
-    _report_problems(problems, "in all (see problems.txt)", limit=10)
-    from testban.io.css30 import read_records
+    from testban.io.css30 import read_records, write_csv
     from testban.records import Arrival
 
     arrivals = read_records(out / "arrival.csv", Arrival)
+    rows = _read_corrections(corrections, stations, problems)
+    if rows:
+        from testban.calibrate import apply_corrections
+
+        applied: list = []
+        arrivals = apply_corrections(arrivals, rows, log=applied)
+        write_csv(arrivals, out / "arrival.csv", table="arrival")
+        console.print(f"station corrections applied to {len(applied)} detections")
+    _report_problems(problems, "in all (see problems.txt)", limit=10)
     console.print(
         f"{len(arrivals)} detections at {len({a.sta for a in arrivals})} stations; "
         f"{len(problems)} problems"
@@ -248,6 +263,13 @@ def run(
             "'none' turns off the automatic grouping of FDSN stations into arrays.",
         ),
     ] = None,
+    corrections: Annotated[
+        Path | None,
+        typer.Option(
+            help="Station corrections (`testban calibrate`'s CSV) applied to the detections; "
+            "default: a corrections.csv stored with --stations, if any."
+        ),
+    ] = None,
 ) -> None:
     """The whole chain over a time span: read → detect → associate → locate → size → store.
 
@@ -277,6 +299,7 @@ def run(
     network, problems = _read_stations(stations, arrays)
     assert network is not None  # --stations is required here
     external, ext_amps = _read_external(arrivals, problems)
+    station_corrections = _read_corrections(corrections, stations, problems)
     t0 = float(UTCDateTime(start)) if start else None
     t1 = float(UTCDateTime(end)) if end else None
     with ExitStack() as stack:
@@ -303,6 +326,7 @@ def run(
         result = run_pipeline(
             sources_from_paths(paths or []), network, db, start=t0, end=t1, config=cfg,
             external=external, external_amplitudes=ext_amps, client=client, progress=step,
+            corrections=station_corrections,
         )  # fmt: skip
     result.problems[:0] = problems
     text = result.text()
@@ -338,6 +362,20 @@ def config_(
     else:
         out.write_text(text, encoding="utf-8")
         console.print(f"wrote {out}")
+
+
+def _read_corrections(path: Path | None, stations: str | None, problems: list) -> list:
+    """Station corrections from ``path``, else from a corrections.csv beside the station
+    metadata; none when neither exists."""
+    from testban.calibrate import corrections_beside, read_corrections
+
+    if path is None and stations:
+        path = corrections_beside(stations)
+    if path is None:
+        return []
+    if not path.is_file():
+        raise typer.BadParameter(f"{path} does not exist", param_hint="--corrections")
+    return read_corrections(path, problems)
 
 
 def _read_external(path: Path | None, problems: list) -> tuple[list, list]:

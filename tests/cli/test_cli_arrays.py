@@ -236,3 +236,33 @@ def test_yka_run_stores_beam_detections(tmp_path: Path):
     result = runner.invoke(app, args, terminal_width=400)
     assert result.exit_code == 0, result.output
     assert "stations: 1 (YKA)" in result.output
+
+
+@pytest.mark.shared
+def test_detect_applies_station_corrections(yka, tmp_path: Path):
+    """``--corrections``: a station-wide SASC row of −3° / +0.4 s/° at YKA moves every YKA
+    beam detection's azimuth and slowness by exactly that (and widens its errors)."""
+    from testban.calibrate import StationCorrection, write_corrections
+
+    folder = shared_path("arrays", "yka_20120814")
+    table = write_corrections(
+        [StationCorrection("YKA", "sasc", n=10, daz=-3.0, daz_se=0.5, dslow=0.4, dslow_se=0.1)],
+        tmp_path / "corrections.csv",
+    )
+    (mseed,) = folder.glob("*.mseed")
+    out = tmp_path / "out"
+    args = ["detect", str(mseed), "--stations", str(folder / "array_yellowknife.xml"),
+            "--out", str(out), "--corrections", str(table)]  # fmt: skip
+    result = runner.invoke(app, args, terminal_width=400)
+    assert result.exit_code == 0, result.output
+    assert "station corrections applied" in result.output
+    with open(out / "arrival.csv", newline="") as fh:
+        rows = list(csv.DictReader(fh))
+    before = {r["time"]: r for r in yka["beams"] if float(r["azimuth"]) >= 0}
+    after = {r["time"]: r for r in rows if r["sta"] == "YKA" and r["time"] in before}
+    assert after and set(after) == set(before)
+    for t, r in after.items():
+        assert _dbaz(float(r["azimuth"]), float(before[t]["azimuth"]) - 3.0) < 1e-3
+        if float(before[t]["slow"]) >= 0:
+            assert abs(float(r["slow"]) - float(before[t]["slow"]) - 0.4) < 1e-3
+        assert float(r["delaz"]) >= float(before[t]["delaz"])

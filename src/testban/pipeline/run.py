@@ -47,6 +47,7 @@ from typing import Any
 from obspy import Stream, UTCDateTime
 
 from testban.associate import Associator, AssociatorConfig
+from testban.calibrate import StationCorrection, apply_corrections
 from testban.detect import AUTH, DetectConfig, detect_stream
 from testban.io.archive import Archive
 from testban.io.problems import ReadProblem
@@ -311,8 +312,10 @@ def detect_group(
     network: Network,
     config: DetectConfig,
     auth: str = AUTH,
+    corrections: Sequence[StationCorrection] = (),
 ) -> DetectionBatch:
-    """Read and detect one station group over window ``[start, end)`` (a pure task)."""
+    """Read and detect one station group over window ``[start, end)`` (a pure task);
+    station ``corrections`` (SASC) correct the detections' azimuth and slowness."""
     r0 = UTCDateTime(start - config.overlap)
     r1 = UTCDateTime(end + config.snippet)
     stream = Stream()
@@ -334,6 +337,8 @@ def detect_group(
     arrivals, amplitudes, probs = detect_stream(
         stream, network, config, start=start, end=end, source=label, auth=auth
     )
+    if corrections:
+        arrivals = apply_corrections(arrivals, corrections)
     return DetectionBatch(group, start, arrivals, amplitudes, problems + probs, files)
 
 
@@ -459,8 +464,11 @@ def run_pipeline(
     external_amplitudes: Sequence[Amplitude] = (),
     client: Any = None,
     progress: Callable[[str, int, int], None] | None = None,
+    corrections: Sequence[StationCorrection] = (),
 ) -> RunReport:
     """Process ``[start, end)`` (default: the archives' extent) into ``store``.
+
+    ``corrections``: station corrections (``testban calibrate``) applied to the detections.
 
     ``client``: a ``dask.distributed.Client`` (tasks on its workers) or None (here).
     ``progress(stage, done, total)`` is called after each window's stage.
@@ -497,7 +505,7 @@ def run_pipeline(
         store_wfdiscs(session, wfdiscs, [s.root for s in sources])  # for the event pages
         driver = _Driver(
             session, executor, cfg, sources, executor.share(network), groups,
-            external, external_amplitudes, report.windows, progress,
+            external, external_amplitudes, report.windows, progress, tuple(corrections),
         )  # fmt: skip
         driver.run(ahead)
     report.wall_s = _time.perf_counter() - wall0
@@ -528,12 +536,14 @@ class _Driver:
         external_amplitudes: Sequence[Amplitude],
         reports: list[WindowReport],
         progress: Callable[[str, int, int], None] | None,
+        corrections: tuple[StationCorrection, ...] = (),
     ):
         self.session, self.executor, self.cfg = session, executor, cfg
         self.sources, self.network, self.groups = sources, network, groups
         self.external, self.external_amplitudes = external, external_amplitudes
         self.ext_times = [a.time for a in external]
         self.reports, self.progress = reports, progress
+        self.corrections = corrections
         self.windows = [(r.start, r.end) for r in reports]
         self.n = len(reports)
         self.auths = sorted({cfg.auth, *{a.auth for a in external}})
@@ -566,7 +576,7 @@ class _Driver:
         self.pending[j] = [
             self.executor.submit(
                 detect_group, self.sources, g, els, ws, we, self.network, self.cfg.detect,
-                self.cfg.auth,
+                self.cfg.auth, self.corrections,
             )
             for g, els in self.groups.items()
         ]  # fmt: skip
