@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import csv
 import json
+import os
 import subprocess
 import sys
 import tempfile
@@ -30,7 +31,7 @@ from testban.network import Network, Station
 from testban.records.css30 import Arrival
 
 ROOT = Path(__file__).resolve().parents[1]
-DATA = ROOT.parent / "shared" / "data" / "association"
+DATA = Path(os.environ.get("TESTBAN_SHARED_DATA", ROOT.parent / "shared" / "data")) / "association"
 MAX_DT, MAX_KM = 3.0, 15.0
 
 
