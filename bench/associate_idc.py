@@ -36,8 +36,9 @@ def run(config: AssociatorConfig, label: str) -> str:
     s = c.summary()
     return (
         f"| {label} | {s['events']} | {s['reference']} | {s['matched']} | {s['recall']:.2f} | "
-        f"{s['precision']:.2f} | {s['duplicates']} | {s['assoc_precision']:.2f} | {s['assoc_recall']:.2f} | "
-        f"{s['assoc_f1']:.2f} | {s['median_km']:.0f} | {s['p90_km']:.0f} | {cpu:.1f} |"
+        f"{s['precision']:.2f} | {s['duplicates']} | {s['assoc_precision']:.2f} | "
+        f"{s['assoc_recall']:.2f} | {s['assoc_f1']:.2f} | {s['median_km']:.0f} | "
+        f"{s['p90_km']:.0f} | {cpu:.1f} |"
     )
 
 
