@@ -1,6 +1,7 @@
 """Association of simulated IMS days against the simulator's truth.
 
-Run: ``.venv/bin/python bench/associate_sim.py [SEED ...]`` — seeds 1–7 plus any given.
+Run: ``.venv/bin/python bench/associate_sim.py [SEED ...]`` — seeds 1–7 plus any given
+(``--only SEED ...``: those seeds alone).
 
 Each day is :func:`testban.simulate.simulate_day` (default IMS-like network, ≥ 60 % of the
 detections false). An event of ours matches a true event when most of its arrivals with a
@@ -68,7 +69,11 @@ def score(day, res) -> dict[str, float]:
 
 
 def main() -> None:
-    seeds = SEEDS + [int(a) for a in sys.argv[1:] if int(a) not in SEEDS]
+    args = sys.argv[1:]
+    if args[:1] == ["--only"]:  # a quick check: only the seeds given
+        seeds = [int(a) for a in args[1:]]
+    else:
+        seeds = SEEDS + [int(a) for a in args if int(a) not in SEEDS]
     print(
         "| seed | detections | false | true events mb ≥ 3.5 | recall mb ≥ 3.5 | "
         "events ≥ 3 primary | recall | our events | precision | assoc. true | CPU s |"

@@ -505,7 +505,8 @@ def compare(
         int, typer.Option(help="Score only reference events with this many defining stations.")
     ] = 0,
 ) -> None:
-    """Score a bulletin against a reference: recall, precision, association F1, differences."""
+    """Score a bulletin against a reference: recall, precision, duplicates, association F1,
+    differences."""
     from testban.compare import compare as run_compare
 
     result = run_compare(

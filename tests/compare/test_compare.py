@@ -65,3 +65,36 @@ def test_reference_against_itself():
     idc = shared_path("idc_ueb_2010140")
     c = compare(idc, idc, max_km=10, max_dt=1)
     assert c.recall == 1.0 and c.precision == 1.0 and c.assoc_f1 == 1.0
+
+
+def test_duplicates_counted_by_arrivals_and_by_distance():
+    # Reference: two events. Ours: event 1 matches 10 by arrivals; event 2 holds 10's later
+    # phases (a second event of the same source); event 3 has no arrival of the reference
+    # but lies 3 s and ~1 km from 11, which our event 4 already matched; event 5 is false.
+    ref = [_o(10, 0.0, 0.0, 100.0), _o(11, 30.0, 30.0, 900.0)]
+    ref_a = [_a(1, 10), _a(2, 10), _a(3, 10), _a(4, 10), _a(5, 11), _a(6, 11)]
+    ours = [
+        _o(1, 0.0, 0.0, 100.0),
+        _o(2, 0.1, 0.0, 106.0),
+        _o(3, 30.01, 30.0, 903.0),
+        _o(4, 30.0, 30.0, 900.0),
+        _o(5, -40.0, 0.0, 2000.0),
+    ]
+    ours_a = [_a(1, 1), _a(2, 1), _a(3, 2), _a(4, 2), _a(9, 2), _a(5, 4), _a(6, 4), _a(7, 3)]
+    c = compare_records(ours, ours_a, ref, ref_a, max_km=50.0, max_dt=10.0)
+    assert {m.orid: m.ref_orid for m in c.matches} == {1: 10, 4: 11}
+    assert sorted(c.duplicates) == [(2, 10), (3, 11)]
+    assert c.summary()["duplicates"] == 2
+    assert c.duplicate_rate == pytest.approx(2 / 5)
+    assert "duplicates 2 (rate 0.400)" in c.text()
+
+
+def test_no_duplicates_when_each_source_has_one_event():
+    ref = [_o(10, 0.0, 0.0, 100.0), _o(11, 0.1, 0.0, 160.0)]
+    ours = [_o(1, 0.0, 0.0, 101.0), _o(2, 0.1, 0.0, 161.0), _o(3, 60.0, 0.0, 100.0)]
+    c = compare_records(ours, [], ref, [], max_km=50.0, max_dt=10.0)
+    assert len(c.matches) == 2 and c.duplicates == [] and c.duplicate_rate == 0.0
+    # A second event near an already matched one is a duplicate, not a false event.
+    c2 = compare_records([*ours, _o(4, 0.0, 0.05, 104.0)], [], ref, [], max_km=50.0,
+                         max_dt=10.0)  # fmt: skip
+    assert c2.duplicates == [(4, 10)] and sorted(c2.unmatched) == [3, 4]

@@ -114,6 +114,11 @@ class AssociatorConfig:
     #: Events also need this many defining phases in all (local: P + S picks).
     min_phases: int = 3
 
+    #: Whether an event about to form is weighed against the events already formed whose
+    #: phases its detections fit (one event per source: later phases do not build a
+    #: second event); see :meth:`testban.associate.core._Search._resolve`.
+    one_event_per_source: bool = True
+
     # ----------------------------------------------------------------- output
     #: First provisional orid of a call (an id; the store renumbers).
     first_orid: int = 1

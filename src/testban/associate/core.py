@@ -18,6 +18,13 @@ Per window of origin times:
 4. **Greedy** best-first: the best-scoring event that meets the event definition criteria
    takes its detections; candidates that shared them are re-evaluated without them.
    Passes repeat on the detections left, to find events masked by bigger ones.
+5. **One event per source**: an event about to form whose detections fit the phases of an
+   event already formed (or the reverse: later phases misread as first arrivals build a
+   second hypocentre seconds after the first) is weighed against it: the two-event
+   hypothesis scores the sum of both likelihood ratios less one event's threshold
+   (``min_score``, the evidence any event must bring), the one-event hypothesis the best
+   relocation of the union of their detections (their phase labels then free). The more
+   likely wins; a merged event keeps the union of consistent phases.
 
 Events belong to the window that contains their origin time; detections used by earlier
 windows are carried over, so the bulletin does not depend on where windows start beyond
@@ -26,6 +33,7 @@ the order in which overlapping candidates near a boundary are considered.
 
 from __future__ import annotations
 
+import dataclasses
 import heapq
 import math
 from collections.abc import Callable, Iterable, Sequence
@@ -290,6 +298,7 @@ class _Search:
         self.a = a
         self.used = used  # detections taken by events (of earlier windows or this call)
         self.false_rate, self.noise = _station_stats(a, len(self.codes))
+        self.formed: list[Event] = []  # events of this call, for :meth:`_resolve`
 
     def window(self, ta: float, tb: float) -> list[Event]:
         """One pass over origin times ``[ta, tb)``: the events found take their detections."""
@@ -361,9 +370,97 @@ class _Search:
                 ev = self._global_search(ev)
             if not (ta <= ev.time < tb):
                 continue
+            if cfg.one_event_per_source and not self._resolve(ev):
+                continue
             self.used[ev.idx] = True
             out.append(ev)
+            self.formed.append(ev)
         return out
+
+    # ------------------------------------------------------- one event per source
+
+    def _fits(self, ev: Event, idx: np.ndarray) -> int:
+        """How many detections ``idx`` fit some phase of ``ev`` in time (any family)."""
+        if idx.size == 0:
+            return 0
+        a = self.a
+        sta = a.sta[idx]
+        pred = self.geo.predict(ev.lat, ev.lon, ev.depth, sta)
+        cols = np.arange(idx.size)
+        r = a.time[idx][None, :] - ev.time - pred.time[:, cols]
+        sig = np.hypot(a.tsig[idx][None, :], pred.sigma[:, cols])
+        with np.errstate(invalid="ignore"):
+            ok = np.abs(r) <= self.cfg.n_sigma * sig
+        return int(ok.any(axis=0).sum())
+
+    def _resolve(self, ev: Event) -> bool:
+        """Whether ``ev`` forms as an event of its own rather than joining one formed.
+
+        For each formed event close enough in time that one's detections fit the other's
+        phases, the one-event hypothesis (the union of both events' detections relocated
+        from either hypocentre, ``ev``'s phase labels free) is compared with the two-event
+        one (the sum of both scores less ``min_score``, the evidence a second event must
+        add). When one event is the more likely, the formed event becomes the merged one
+        in place (its detections change; ``ev``'s others stay free) and ``ev`` is dropped.
+        """
+        cfg = self.cfg
+        cost = max(cfg.min_score, 0.0)
+        rivals = []
+        for e in self.formed:
+            if abs(e.time - ev.time) > cfg.max_travel_time:
+                continue
+            n = self._fits(e, ev.idx) + self._fits(ev, e.idx)
+            if n:
+                rivals.append((-n, abs(e.time - ev.time), id(e), e))
+        for *_k, e in sorted(rivals)[:3]:
+            one = self._merge(e, ev)
+            if one is None or max(one.score, e.score) <= e.score + ev.score - cost:
+                continue
+            if one.score < e.score:  # ev's detections are false: e stays as it was
+                return False
+            self.used[e.idx] = False
+            for f in dataclasses.fields(Event):
+                setattr(e, f.name, getattr(one, f.name))
+            self.used[e.idx] = True
+            return False
+        return True
+
+    def _starts(self, h: Event, idx: np.ndarray) -> list[tuple[float, float, float, float]]:
+        """``h``'s hypocentre and its epicentre at each node depth of the grid, the origin
+        time shifted by the median change of first-P time at the stations of ``idx``: a
+        hypothesis built from misread phases often sits at the wrong depth and time."""
+        out = [(h.lat, h.lon, h.depth, h.time)]
+        sta = np.unique(self.a.sta[idx])
+        here = self.geo.predict(h.lat, h.lon, h.depth, sta).time[0]
+        depths = self.cfg.grid_depths if self.cfg.mode == "global" else self.cfg.local_depths
+        for z in depths:
+            if abs(z - h.depth) < 1.0:
+                continue
+            dt = here - self.geo.predict(h.lat, h.lon, z, sta).time[0]
+            if np.isfinite(dt).any():
+                out.append((h.lat, h.lon, z, h.time + float(np.nanmedian(dt))))
+        return out
+
+    def _merge(self, e: Event, ev: Event) -> Event | None:
+        """The best single event from the detections of ``e`` and ``ev`` (relocated from
+        each one's hypocentre and epicentre at the grid's depths, the phase labels of both
+        free: a label overruled pays the odds of an unidentified detection); None if none
+        is valid."""
+        saved = self.used[e.idx].copy()
+        self.used[e.idx] = False
+        cls = self.a.cls.copy()
+        union = np.union1d(e.idx, ev.idx)
+        cls[union] = np.where(cls[union] == 3, 3, 2)
+        best = None
+        try:
+            starts = self._starts(e, union) + self._starts(ev, union)
+            for lat, lon, z, t in starts:
+                got = self._evaluate(lat, lon, z, t, first=False, cls=cls)
+                if got is not None and got.ok and (best is None or got.score > best.score):
+                    best = got
+        finally:
+            self.used[e.idx] = saved
+        return best
 
     def _global_search(self, ev: Event) -> Event:
         """A small event located from a nearby start may sit in a local minimum (3–4
@@ -388,31 +485,40 @@ class _Search:
         model error, the model error doubled for S-type phases (as for times)."""
         return np.hypot(self.a.delslo[cand], self.cfg.model_slow_error * (1.0 + fam))
 
-    def _gather(self, pred, t0: float, extra_tol: np.ndarray | float, first_only: bool):
+    def _gather(
+        self,
+        pred,
+        t0: float,
+        extra_tol: np.ndarray | float,
+        first_only: bool,
+        cls_all: np.ndarray | None = None,
+    ):
         """Best detection per station and predicted phase (row) near the predictions.
 
         A detection may be any phase of its initial phase's family (P-type or S-type;
         unidentified ones any phase), or of the other family when its measured slowness
         contradicts every phase of its own family and fits this one (automatic initial
-        phases are often wrong at regional distances; the slowness is the evidence)."""
+        phases are often wrong at regional distances; the slowness is the evidence).
+        ``cls_all`` replaces the detections' phase classes (see :meth:`_merge`)."""
         cfg = self.cfg
         a = self.a
+        cls_all = a.cls if cls_all is None else cls_all
         nph = pred.time.shape[0] if not first_only else (2 if cfg.vote_s else 1)
         if cfg.mode == "local":
             # No azimuths, slownesses or depth phases: one compiled pass (same choice).
             return kernels.local_gather(
-                a.time, a.sta, a.cls, a.tsig, self.used, float(t0), pred.time, pred.slow,
+                a.time, a.sta, cls_all, a.tsig, self.used, float(t0), pred.time, pred.slow,
                 pred.sigma, pred.family, nph, float(extra_tol), cfg.n_sigma,
             )  # fmt: skip
         tmax = np.nanmax(pred.time) if np.isfinite(pred.time).any() else 0.0
         lo = np.searchsorted(a.time, t0 - 30.0)
         hi = np.searchsorted(a.time, t0 + tmax + 60.0)
         cand = np.arange(lo, hi)
-        cand = cand[~self.used[cand] & (a.cls[cand] != 3)]
+        cand = cand[~self.used[cand] & (cls_all[cand] != 3)]
         if cand.size == 0:
             return np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0)
         s = a.sta[cand]
-        cls = a.cls[cand]
+        cls = cls_all[cand]
         sl = a.slow[cand]
         has_sl = np.isfinite(sl)
         slow_pad = self.geo.slow_grid * bool(np.any(extra_tol)) + 0.5
@@ -471,7 +577,15 @@ class _Search:
             cand, best_ph, best_r = cand[keep], best_ph[keep], best_r[keep]
         return cand, best_ph, best_r
 
-    def _evaluate(self, lat: float, lon: float, depth: float, t0: float, first: bool):
+    def _evaluate(
+        self,
+        lat: float,
+        lon: float,
+        depth: float,
+        t0: float,
+        first: bool,
+        cls: np.ndarray | None = None,
+    ):
         idx = np.arange(len(self.codes))
         geo = self.geo
         if first:
@@ -491,7 +605,7 @@ class _Search:
         loc = None
         for _ in range(max(self.cfg.relocations, 1)):
             pred = geo.predict(lat, lon, depth, idx)
-            got, ph, _ = self._gather(pred, t0, 0.0, first_only=False)
+            got, ph, _ = self._gather(pred, t0, 0.0, first_only=False, cls_all=cls)
             if np.unique(self.a.sta[got]).size < 3:
                 return None
             key = (got.tobytes(), ph.tobytes())
@@ -506,7 +620,7 @@ class _Search:
             pred = geo.predict(lat, lon, depth, idx)
         assert loc is not None
         names = [self._phase_name(pred, p, s) for p, s in zip(ph, self.a.sta[got], strict=True)]
-        return self._score(lat, lon, depth, t0, got, ph, names, pred, loc[4])
+        return self._score(lat, lon, depth, t0, got, ph, names, pred, loc[4], cls)
 
     def _phase_name(self, pred, ph: int, s: int) -> str:
         if self.cfg.mode == "local" or ph > 0:
@@ -554,8 +668,9 @@ class _Search:
         lat, lon = geo.latlon(x, y)
         return float(lat), float(lon), z, ot + tref, {"misfit": mis, "x": x, "y": y}
 
-    def _score(self, lat, lon, depth, t0, got, ph, names, pred, loc) -> Event:
+    def _score(self, lat, lon, depth, t0, got, ph, names, pred, loc, cls=None) -> Event:
         cfg, a = self.cfg, self.a
+        cls = a.cls if cls is None else cls
         sta = a.sta[got]
         sig = np.hypot(a.tsig[got], pred.sigma[ph, sta])
         r = a.time[got] - t0 - pred.time[ph, sta]
@@ -582,7 +697,9 @@ class _Search:
             llr[m] += -0.5 * (sr / s2) ** 2 - np.log(s2 * math.sqrt(2 * math.pi) / rng)
         # An unidentified detection was given the phase it fits best among those the
         # station can record: its phase is a choice among them, at prior odds 1 : n.
-        unknown = a.cls[got] == 2
+        # A detection whose label was set free (:meth:`_merge`) pays the same odds when
+        # given a phase of the other family than its label's.
+        unknown = (cls[got] == 2) & ((a.cls[got] == 2) | (pred.family[ph] != a.cls[got]))
         if unknown.any():
             n_rows = np.isfinite(pred.time[:, sta[unknown]]).sum(axis=0)
             llr[unknown] -= np.log(np.maximum(n_rows, 1))
@@ -686,8 +803,6 @@ class _Search:
                 auth=cfg.auth,
             ))  # fmt: skip
             if cfg.mode == "global" and loc is not None and hasattr(loc, "origerr"):
-                import dataclasses
-
                 origerrs.append(dataclasses.replace(loc.origerr, orid=orid))
             else:
                 rms = float(np.sqrt(np.mean([r.timeres**2 for r in rows])))

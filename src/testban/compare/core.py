@@ -7,6 +7,11 @@ normalised differences). Recall is the fraction of reference events matched, pre
 the fraction of bulletin events matched. Arrival association is scored on (arid, event)
 pairs: an arrival is a true positive when the bulletin puts it in the event matched to
 the reference event that holds it.
+
+Duplicates are measured apart: a bulletin event left unmatched whose arrivals belong
+mostly to a reference event already matched to another bulletin event (or, sharing no
+arrival with the reference, that lies within ``max_dt`` and ``max_km`` of one) is a second
+automatic event of one source — counted, with their rate over the bulletin events scored.
 """
 
 from __future__ import annotations
@@ -51,6 +56,9 @@ class Comparison:
     assoc_reference: int
     unmatched: list[int] = field(default_factory=list)  # bulletin orids
     missed: list[int] = field(default_factory=list)  # reference orids
+    #: (bulletin orid, reference orid) of each duplicate: an unmatched bulletin event that
+    #: matches a reference event already matched to another bulletin event.
+    duplicates: list[tuple[int, int]] = field(default_factory=list)
 
     @property
     def recall(self) -> float:
@@ -59,6 +67,11 @@ class Comparison:
     @property
     def precision(self) -> float:
         return len(self.matches) / self.n_events if self.n_events else float("nan")
+
+    @property
+    def duplicate_rate(self) -> float:
+        """Duplicates over the bulletin events scored."""
+        return len(self.duplicates) / self.n_events if self.n_events else float("nan")
 
     @property
     def assoc_precision(self) -> float:
@@ -86,6 +99,8 @@ class Comparison:
             "matched": len(self.matches),
             "recall": self.recall,
             "precision": self.precision,
+            "duplicates": len(self.duplicates),
+            "duplicate_rate": self.duplicate_rate,
             "assoc_precision": self.assoc_precision,
             "assoc_recall": self.assoc_recall,
             "assoc_f1": self.assoc_f1,
@@ -101,7 +116,8 @@ class Comparison:
         lines = [
             f"events {s['events']}, reference {s['reference']}, matched {s['matched']} "
             f"({sum(m.how == 'arrivals' for m in self.matches)} by shared arrivals)",
-            f"recall {s['recall']:.3f}   precision {s['precision']:.3f}",
+            f"recall {s['recall']:.3f}   precision {s['precision']:.3f}   duplicates "
+            f"{s['duplicates']} (rate {s['duplicate_rate']:.3f})",
             f"arrival association: precision {s['assoc_precision']:.3f}  recall "
             f"{s['assoc_recall']:.3f}  F1 {s['assoc_f1']:.3f}",
             f"epicentre difference: median {s['median_km']:.1f} km, 90 % {s['p90_km']:.1f} km; "
@@ -154,6 +170,7 @@ def compare_records(
 
     pairs: dict[int, tuple[int, str, int]] = {}  # our orid -> (ref orid, how, shared)
     taken_ref: set[int] = set()
+    owner: dict[int, int] = {}  # our orid -> the reference event holding most of its arrivals
     if use_arrivals:
         ref_of_arid = {s.arid: s.orid for rows in ref_by.values() for s in rows}
         counts = []
@@ -161,6 +178,8 @@ def compare_records(
             c = Counter(ref_of_arid[s.arid] for s in by_orid.get(o.orid, []) if s.arid in
                         ref_of_arid)  # fmt: skip
             counts += [(-n, o.orid, rid) for rid, n in c.items()]
+            if c:
+                owner[o.orid] = min(c.items(), key=lambda kv: (-kv[1], kv[0]))[0]
         for negn, orid, rid in sorted(counts):
             if orid in pairs or rid in taken_ref:
                 continue
@@ -189,6 +208,7 @@ def compare_records(
             pairs[orid] = (rid, "distance", 0)
             taken_ref.add(rid)
 
+    duplicates = _duplicates(ours, pairs, owner, ref_all, max_km, max_dt)
     ref_map = {r.orid: r for r in ref_all}
     selected = {
         r.orid for r in ref_all if reference_filter is None or reference_filter(r, ref_by.get(
@@ -221,7 +241,40 @@ def compare_records(
             ours_pairs.add((s.arid, to_ref.get(orid, -orid - 1)))
     tp = len(ours_pairs & ref_pairs)
     return Comparison(matches, counted, len(selected), tp, len(ours_pairs), len(ref_pairs),
-                      unmatched, missed)  # fmt: skip
+                      unmatched, missed, duplicates)  # fmt: skip
+
+
+def _duplicates(
+    ours: list[Origin],
+    pairs: dict[int, tuple[int, str, int]],
+    owner: dict[int, int],
+    ref_all: list[Origin],
+    max_km: float,
+    max_dt: float,
+) -> list[tuple[int, int]]:
+    """Unmatched bulletin events that match a reference event already matched: by the
+    reference event holding most of their arrivals, else by time and distance (closest)."""
+    matched = {rid for rid, _how, _n in pairs.values()}
+    ref_m = [r for r in ref_all if r.orid in matched]
+    out = []
+    for o in ours:
+        if o.orid in pairs:
+            continue
+        if o.orid in owner:
+            if owner[o.orid] in matched:
+                out.append((o.orid, owner[o.orid]))
+            continue
+        best = None
+        for r in ref_m:
+            dt = abs(r.time - o.time)
+            if dt > max_dt:
+                continue
+            d = float(_km(o.lat, o.lon, np.array([r.lat]), np.array([r.lon]))[0])
+            if d <= max_km and (best is None or d / max_km + dt / max_dt < best[0]):
+                best = (d / max_km + dt / max_dt, r.orid)
+        if best is not None:
+            out.append((o.orid, best[1]))
+    return out
 
 
 def _read(directory: Path, table: str) -> list:
