@@ -485,10 +485,10 @@ def locate(
 
     def judge(sol: tuple) -> tuple[str, DepthResolution | None]:
         """Why a free solution may keep its depth ("" if not): convergence, then the rule."""
-        cov, _ = kernels.covariance(sol[6], False)
-        if not sol[4] or not cov[2, 2] > 0:
+        if not sol[4]:
             return "not converged", None
-        res = _resolution(p, pt, cfg, sol, cov, nd)
+        cov, rank = kernels.covariance(sol[6], False)
+        res = _resolution(p, pt, cfg, sol, cov if rank == 4 else None, nd)
         if depth == "free":
             return "free", res
         return res.basis or "unresolved", res
@@ -544,9 +544,14 @@ def locate(
 
 
 def _resolution(
-    p: _Problem, pt: PhaseTables, cfg: LocatorConfig, sol: tuple, cov: np.ndarray, nd: int
+    p: _Problem, pt: PhaseTables, cfg: LocatorConfig, sol: tuple, cov: np.ndarray | None, nd: int
 ) -> DepthResolution:
-    """The depth-resolution rule applied to the defining data of a free solution."""
+    """The depth-resolution rule applied to the defining data of a free solution.
+
+    ``cov`` is None when JᵀJ is rank-deficient: then depth is undetermined (a depth column
+    that is zero or proportional to the time column, e.g. Pn alone), its interval infinite,
+    not the small number a pseudo-inverse gives.
+    """
     x = sol[0]
     lat = _geographic(float(x[0]))
     delta, _, _ = distance_azimuth(lat, float(x[1]), p.obs.lat, p.obs.lon)
@@ -558,7 +563,8 @@ def _resolution(
         else (k * cfg.prior_sigma**2 + sol[1]) / max(k + nd - 4, 1e-3)
     )
     q1 = _quantiles(cfg.conf, k, int(k + nd - 4) if not math.isinf(k) else 0)[0]
-    sdepth = math.sqrt(max(float(cov[2, 2]) * s2, 0.0)) * q1
+    var = float(cov[2, 2]) * s2 if cov is not None else math.inf
+    sdepth = math.sqrt(var) * q1 if var > 0 else math.inf
     ratio = vp_ratio(cfg.model, float(x[2]))
     return depth_resolution(
         p.obs.sta, names, np.atleast_1d(delta), p.use_t, sdepth, cfg.depth_rule, ratio
