@@ -64,7 +64,7 @@ def main() -> int:
         return 0
     ref = references()
     print(f"{time.strftime('%Y-%m-%d')}: testban run on {REGIONAL}")
-    print("folder              | events | nearest reference | Δ km  | Δt s  | depth km (dtype) | ndef")
+    print("folder | events | nearest reference | Δ km | Δt s | depth km (dtype) | ndef")
     with tempfile.TemporaryDirectory() as tmp:
         network, _ = read_network(stations_csv(Path(tmp)))
         found, cpu = 0, 0.0
