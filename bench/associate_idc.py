@@ -10,6 +10,7 @@ stations, precision over all our events, arrival association over those origins.
 
 from __future__ import annotations
 
+import os
 import sys
 import tempfile
 import time
@@ -19,7 +20,7 @@ from testban.associate import AssociatorConfig, associate_tables
 from testban.compare import compare
 
 ROOT = Path(__file__).resolve().parents[1]
-DATA = ROOT.parent / "shared" / "data"
+DATA = Path(os.environ.get("TESTBAN_SHARED_DATA", ROOT.parent / "shared" / "data"))
 IDC = DATA / "idc_ueb_2010140"
 STATIONS = DATA / "stations" / "ims_css30" / "ueb_test"
 
