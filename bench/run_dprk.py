@@ -64,7 +64,7 @@ def main() -> int:
         return 0
     ref = references()
     print(f"{time.strftime('%Y-%m-%d')}: testban run on {REGIONAL}")
-    print("folder              | events | nearest reference | Δ km  | Δt s  | depth km | ndef")
+    print("folder | events | nearest reference | Δ km | Δt s | depth km (dtype) | ndef")
     with tempfile.TemporaryDirectory() as tmp:
         network, _ = read_network(stations_csv(Path(tmp)))
         found, cpu = 0, 0.0
@@ -88,7 +88,7 @@ def main() -> int:
             found += ok
             print(
                 f"{folder.name} | {len(origins)} | {name} | {km:5.1f} | "
-                f"{best.time - rt:+5.1f} | {best.depth:6.1f} | {best.ndef}"
+                f"{best.time - rt:+5.1f} | {best.depth:6.1f} ({best.dtype}) | {best.ndef}"
             )
         print(f"found within 50 km and 10 s: {found} of 7; {cpu:.1f} CPU s in all")
     return 0 if not math.isnan(cpu) else 1

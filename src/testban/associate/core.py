@@ -796,10 +796,12 @@ class _Search:
                 ))  # fmt: skip
             assocs.extend(rows)
             ndef = len(rows)
+            lo = getattr(loc, "origin", None)  # the locator's depth decision (issue 11)
             origins.append(Origin(
                 lat=round(ev.lat, 5), lon=round(ev.lon, 5), depth=round(ev.depth, 3),
                 time=round(ev.time, 5), orid=orid, evid=orid, jdate=jdate(ev.time),
-                nass=ndef, ndef=ndef, ndp=0, dtype="f", algorithm="testban:assoc",
+                nass=ndef, ndef=ndef, ndp=lo.ndp if lo else 0, dtype=lo.dtype if lo else "f",
+                algorithm="testban:assoc",
                 auth=cfg.auth,
             ))  # fmt: skip
             if cfg.mode == "global" and loc is not None and hasattr(loc, "origerr"):

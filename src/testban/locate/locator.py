@@ -5,10 +5,12 @@ Method (Geiger 1910; Bratt & Bache 1988, BSSA 78, 780–798, the basis of the ID
 LocSAT): minimise Σ (residual/σ)² over (lat, lon, depth, origin time), σ² = measurement
 error² + model error² (:mod:`testban.locate.model_errors`), by Levenberg–Marquardt steps
 from a start found by a global grid search with the origin time eliminated analytically
-(or given by the caller, e.g. the associator's hypothesis). Depth is free, fixed by the
-caller (``dtype`` "g"), or — when a free depth does not converge or is unresolved — fixed
-at the surface as LocSAT/the IDC do (``dtype`` "r"). Gross outliers (> ``outlier_sigma``
-a priori standard errors) are set non-defining one at a time.
+(or given by the caller, e.g. the associator's hypothesis). Depth is fixed by the caller
+(``dtype`` "g"), or free only where the data resolve it (:mod:`testban.locate.depth`:
+depth phases, ``dtype`` "d"; a local station, S − P pairs or a small depth interval,
+``dtype`` "f"); otherwise — or when a free depth does not converge — it is fixed at the
+surface as the IDC and ISC do (``dtype`` "r"). Gross outliers (> ``outlier_sigma`` a
+priori standard errors) are set non-defining one at a time.
 
 Predicted times carry the station elevation and the ellipticity correction
 (:mod:`testban.locate.ellipticity`, computed from the model's own rays and density; with
@@ -38,6 +40,7 @@ import numpy as np
 
 from testban.io.problems import ReadProblem
 from testban.locate import kernels
+from testban.locate.depth import DepthResolution, DepthRule, depth_resolution, vp_ratio
 from testban.locate.ellipticity import EllipticityTable, ellipticity_table, zero_table
 from testban.locate.model_errors import CORRELATION_RANGE_KM, ModelErrors
 from testban.locate.observations import Observations, Stations
@@ -90,8 +93,24 @@ class LocatorConfig:
     depth_max: float = 700.0
     #: Depth taken when a free depth is unresolved (the IDC's default: the surface).
     fallback_depth: float = 0.0
-    #: A free depth is unresolved when its 90 % half-interval exceeds this (km).
-    max_sdepth: float = 150.0
+    #: Depth-resolution rule (:mod:`testban.locate.depth`; ISC iLoc values, Bondár &
+    #: Storchak 2011): a free depth is kept only when resolved, else fixed at
+    #: ``fallback_depth``. Defining depth-phase (pP) times needed (count): one can be
+    #: misidentified, three agreeing ones hardly.
+    min_depth_phases: int = 3
+    #: Distance (°) within which a station with a defining time is local: 0.2° ≈ 22 km,
+    #: one or two crustal focal depths, where the direct time depends on depth.
+    max_local_deg: float = 0.2
+    #: Local stations that resolve depth (count).
+    min_local_stations: int = 1
+    #: Distance (°) within which stations with defining P and S times form S − P pairs.
+    max_sp_deg: float = 2.0
+    #: S − P pairs that resolve depth (count).
+    min_sp_pairs: int = 3
+    #: A free depth whose 90 % half-interval is at most this (km, at the surface; scaled
+    #: by vp(h)/vp(0) at depth h) is resolved by itself: half a continental crust
+    #: (~35–40 km), i.e. upper crust, lower crust or deeper.
+    max_sdepth: float = 20.0
     #: Spacing of the coarse global grid of starting points (°): 5° is within the
     #: basin of attraction of the least-squares minimum for teleseismic networks.
     grid_spacing: float = 5.0
@@ -116,6 +135,15 @@ class LocatorConfig:
     #: Name written to ``assoc.vmodel`` (a name; default: the model name).
     vmodel: str = ""
 
+    @property
+    def depth_rule(self) -> DepthRule:
+        """The thresholds of the depth-resolution rule as one record."""
+        return DepthRule(
+            min_depth_phases=self.min_depth_phases, max_local_deg=self.max_local_deg,
+            min_local_stations=self.min_local_stations, max_sp_deg=self.max_sp_deg,
+            min_sp_pairs=self.min_sp_pairs, max_sdepth=self.max_sdepth,
+        )  # fmt: skip
+
 
 @dataclass(frozen=True)
 class Location:
@@ -135,6 +163,12 @@ class Location:
     depth_fixed: bool
     dropped: tuple[int, ...] = ()  # arids set non-defining as outliers
     problems: tuple[ReadProblem, ...] = ()
+    #: Why the depth is what it is: "depth phases", "local station", "S-P pairs",
+    #: "uncertainty" (kept free), "free" (caller asked), "caller" (fixed by the caller),
+    #: "unresolved", "too few data" or "not converged" (fixed at the fallback depth).
+    depth_basis: str = ""
+    #: The depth-resolution counts of the free solution (None when depth was never free).
+    resolution: DepthResolution | None = None
 
 
 # ------------------------------------------------------------------------ helpers
@@ -378,7 +412,9 @@ def locate(
     ``stations`` (a Network or ``{sta: (lat, lon, elev_km)}``); unknown stations are
     dropped and reported in ``Location.problems``. ``start``: a nearby hypothesis
     (an Origin, or ``(lat, lon, depth_km, epoch_time)``) instead of the grid search.
-    ``depth``: None/"free", "surface" (0 km) or a fixed depth in km. Raises
+    ``depth``: None (free where resolved, see :mod:`testban.locate.depth`, else fixed at
+    ``fallback_depth``), "free" (free whenever it converges, no resolution rule),
+    "surface" (0 km) or a fixed depth in km; ``Location.depth_basis`` says why. Raises
     :class:`LocateError` when the defining data cannot determine a location.
     """
     cfg = config or LocatorConfig()
@@ -401,6 +437,7 @@ def locate(
     if depth is not None and depth != "free":
         fixed_depth = 0.0 if depth == "surface" else float(depth)
     user_fixed = fixed_depth is not None
+    basis = "caller" if user_fixed else ("free" if depth == "free" else "")
     nt, nd = int(p.use_t.sum()), p.ndata
     if nt == 0:
         raise LocateError(f"{where or 'event'}: no defining arrival time, origin time undetermined")
@@ -411,6 +448,7 @@ def locate(
         )
     if fixed_depth is None and nd < 4:
         fixed_depth = cfg.fallback_depth  # too few data for a free depth
+        basis = "too few data"
 
     args = p.args()
     lo, hi = cfg.depth_min, cfg.depth_max
@@ -443,18 +481,27 @@ def locate(
             best = sol
     assert best is not None
     fix = fixed_depth is not None
+    resolution: DepthResolution | None = None
 
-    def resolved(sol: tuple) -> bool:
-        cov, _ = kernels.covariance(sol[6], False)
-        q1 = _quantiles(cfg.conf, cfg.k_dof, max(nd - 4, 1))[0]
-        return bool(sol[4]) and cov[2, 2] > 0 and math.sqrt(cov[2, 2]) * q1 <= cfg.max_sdepth
+    def judge(sol: tuple) -> tuple[str, DepthResolution | None]:
+        """Why a free solution may keep its depth ("" if not): convergence, then the rule."""
+        if not sol[4]:
+            return "not converged", None
+        cov, rank = kernels.covariance(sol[6], False)
+        res = _resolution(p, pt, cfg, sol, cov if rank == 4 else None, nd)
+        if depth == "free":
+            return "free", res
+        return res.basis or "unresolved", res
 
-    if not fix and not resolved(best):
-        x0 = best[0].copy()
+    def fix_at_fallback(sol: tuple) -> tuple:
+        x0 = sol[0].copy()
         x0[2] = cfg.fallback_depth
-        best = run(x0, True)
-        fix = True
-        fixed_depth = cfg.fallback_depth
+        return run(x0, True)
+
+    if not fix:
+        basis, resolution = judge(best)
+        if basis in ("not converged", "unresolved"):
+            best, fix, fixed_depth = fix_at_fallback(best), True, cfg.fallback_depth
 
     # Outliers: set the worst datum non-defining while it exceeds outlier_sigma.
     dropped: list[int] = []
@@ -486,7 +533,42 @@ def locate(
             dropped.append(int(p.obs.arid[i]))
             args = p.args()
             best = run(best[0], fix)
-    return _result(p, pt, cfg, best, fix, user_fixed, dropped, problems, orid, evid, auth, ell)
+        if dropped and not fix:  # the dropped data may have been what resolved the depth
+            basis, resolution = judge(best)
+            if basis in ("not converged", "unresolved"):
+                best, fix = fix_at_fallback(best), True
+    return _result(
+        p, pt, cfg, best, fix, user_fixed, dropped, problems, orid, evid, auth, ell,
+        basis, resolution,
+    )  # fmt: skip
+
+
+def _resolution(
+    p: _Problem, pt: PhaseTables, cfg: LocatorConfig, sol: tuple, cov: np.ndarray | None, nd: int
+) -> DepthResolution:
+    """The depth-resolution rule applied to the defining data of a free solution.
+
+    ``cov`` is None when JᵀJ is rank-deficient: then depth is undetermined (a depth column
+    that is zero or proportional to the time column, e.g. Pn alone), its interval infinite,
+    not the small number a pseudo-inverse gives.
+    """
+    x = sol[0]
+    lat = _geographic(float(x[0]))
+    delta, _, _ = distance_azimuth(lat, float(x[1]), p.obs.lat, p.obs.lon)
+    names = np.array([pt.names[c] if c >= 0 else "" for c in p.codes], dtype=object)
+    k = cfg.k_dof
+    s2 = (
+        cfg.prior_sigma**2
+        if math.isinf(k)
+        else (k * cfg.prior_sigma**2 + sol[1]) / max(k + nd - 4, 1e-3)
+    )
+    q1 = _quantiles(cfg.conf, k, int(k + nd - 4) if not math.isinf(k) else 0)[0]
+    var = float(cov[2, 2]) * s2 if cov is not None else math.inf
+    sdepth = math.sqrt(var) * q1 if var > 0 else math.inf
+    ratio = vp_ratio(cfg.model, float(x[2]))
+    return depth_resolution(
+        p.obs.sta, names, np.atleast_1d(delta), p.use_t, sdepth, cfg.depth_rule, ratio
+    )
 
 
 def _result(
@@ -502,6 +584,8 @@ def _result(
     evid: int,
     auth: str,
     ell: tuple,
+    basis: str = "",
+    resolution: DepthResolution | None = None,
 ) -> Location:
     """CSS3.0 rows, ellipse and network figures of a converged solution."""
     x, mis, _nbad, niter, converged, _r, jac, _wt = sol
@@ -570,7 +654,10 @@ def _result(
     defining = p.use_t | p.use_a | p.use_s
     depth_codes = [pt.codes[n] for n in DEPTH_PHASES]
     ndp = int(np.sum(p.use_t & np.isin(p.codes, depth_codes)))
-    dtype = ("g" if user_fixed else "r") if fix else ("d" if ndp else "f")
+    # CSS3.0: g restrained by the geophysicist (the caller), r by the location program,
+    # d from depth phases, f free.
+    by_phases = basis == "depth phases" or (basis == "free" and ndp > 0)
+    dtype = ("g" if user_fixed else "r") if fix else ("d" if by_phases else "f")
     origin = Origin(
         lat=lat,
         lon=float(x[1]),
@@ -624,4 +711,6 @@ def _result(
         depth_fixed=fix,
         dropped=tuple(dropped),
         problems=tuple(problems),
+        depth_basis=basis,
+        resolution=resolution,
     )

@@ -19,6 +19,9 @@ from testban.records.css30 import Arrival, Assoc, Origerr, Origin, Record, round
 #: ``origin.dtype`` values that mean the depth was fixed (by an analyst, "g", or by the
 #: location program, "r"): such depths are kept fixed when relocating, as LocSAT had them.
 FIXED_DTYPES = ("g", "r")
+#: ``origin.dtype`` values of a depth the reference kept free ("f"; "d": from depth phases):
+#: relocated free as well, without our resolution rule (the reference judged it resolved).
+FREE_DTYPES = ("f", "d")
 
 
 class Relocated(NamedTuple):
@@ -44,8 +47,10 @@ def locate_bulletin(
 
     ``origins`` (optional) are used only for the depth decision — an origin whose depth
     was fixed (``dtype`` "g" or "r") is relocated with the depth fixed at the same value,
-    since LocSAT had it fixed too — for ``evid``, and, with ``start_from_origins``, as the
-    starting hypothesis (otherwise every event starts from the global grid search).
+    one whose depth was free ("f", "d") with a free depth, as LocSAT had them; without
+    an origin (or a ``dtype``) the locator's resolution rule decides — for ``evid``, and,
+    with ``start_from_origins``, as the starting hypothesis (otherwise every event starts
+    from the global grid search).
     Events that cannot be located are reported in ``problems``, not raised.
     """
     by_arid = {a.arid: a for a in arrivals}
@@ -58,7 +63,11 @@ def locate_bulletin(
         obs, problems = Observations.from_records(by_arid, rows, network, source="assoc")
         out.problems.extend(problems)
         o = ref.get(orid)
-        depth = o.depth if o is not None and o.dtype in FIXED_DTYPES and o.depth > -999 else None
+        depth: float | str | None = None
+        if o is not None and o.dtype in FIXED_DTYPES and o.depth > -999:
+            depth = o.depth
+        elif o is not None and o.dtype in FREE_DTYPES:
+            depth = "free"
         start = o if (start_from_origins and o is not None) else None
         try:
             loc = locate(

@@ -18,7 +18,7 @@ defaults (those of the dataclasses, the same for every data set)::
     min_primary = 3
 
     [locate]                    # testban.locate.LocatorConfig of the events' final location
-    max_sdepth = 150.0
+    max_sdepth = 20.0
 
 ``testban config`` writes the defaults with each field's unit and reason as comments
 (:func:`run_config_toml`); :func:`read_run_config` reads a file back, naming the table and
