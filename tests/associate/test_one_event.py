@@ -9,11 +9,16 @@ import numpy as np
 import pytest
 
 from testban.associate import AssociatorConfig, associate
+from testban.locate import LocatorConfig
 from testban.network import Network, Station
 from testban.records.css30 import Arrival
 from tests.associate.test_associate import T0, _phase_arrivals
 
 PHASES = ("Pn", "Pg", "Sn", "Lg")
+#: The depth rule before issue 11 (free depth unless its 90 % half-interval exceeds 150 km):
+#: with it, a regional-only event's depth ran deep and its later phases formed a second
+#: event, the case the one-event rule must handle whatever depth the locator settles on.
+PERMISSIVE = LocatorConfig(default_deltim=1.0, outlier_sigma=0.0, n_starts=1, max_sdepth=150.0)
 SOURCE = (35.0, 140.0)
 
 
@@ -41,9 +46,10 @@ def test_unidentified_secondary_phases_join_the_first_event(seed: int):
     # later phases formed a second event seconds after the first (the DPRK case).
     net = _regional(seed)
     arr = _vertical_only(_phase_arrivals(net, *SOURCE, 0.0, T0 + 300.0, PHASES, 1), "N")
-    before = associate(arr, net, AssociatorConfig(one_event_per_source=False))
+    before = associate(arr, net, AssociatorConfig(one_event_per_source=False, locator=PERMISSIVE))
     assert len(before.origins) >= 2  # the case is real
-    res = associate(arr, net)
+    assert len(associate(arr, net, AssociatorConfig(locator=PERMISSIVE)).origins) == 1
+    res = associate(arr, net)  # and with the default (issue 11) depth rule
     assert len(res.origins) == 1
     o = res.origins[0]
     assert abs(o.time - (T0 + 300.0)) < 1.0
@@ -59,8 +65,9 @@ def test_s_phases_labelled_p_do_not_form_a_second_event(seed: int):
     # cannot be S-type phases of the first event by their labels, and formed a ghost.
     net = _regional(seed)
     arr = _vertical_only(_phase_arrivals(net, *SOURCE, 0.0, T0 + 300.0, PHASES, 1), "P")
-    before = associate(arr, net, AssociatorConfig(one_event_per_source=False))
+    before = associate(arr, net, AssociatorConfig(one_event_per_source=False, locator=PERMISSIVE))
     assert len(before.origins) >= 2
+    assert len(associate(arr, net, AssociatorConfig(locator=PERMISSIVE)).origins) == 1
     res = associate(arr, net)
     assert len(res.origins) == 1
     o = res.origins[0]
