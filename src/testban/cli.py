@@ -27,6 +27,25 @@ console = Console(soft_wrap=True)
 err_console = Console(stderr=True, soft_wrap=True)
 
 
+#: Options shared by ``detect`` and ``run``.
+ArraysOption = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--arrays",
+        help="Array membership that overrides the metadata: NAME=NET.STA[,NET.STA...] "
+        "with glob patterns (YKA=CN.YKR*,CN.YKB*), repeatable, or a file of such lines; "
+        "'none' turns off the automatic grouping of FDSN stations into arrays.",
+    ),
+]
+CorrectionsOption = Annotated[
+    Path | None,
+    typer.Option(
+        help="Station corrections (`testban calibrate`'s CSV) applied to the detections' "
+        "azimuth and slowness; default: a corrections.csv stored with --stations, if any."
+    ),
+]
+
+
 def _print_version(value: bool) -> None:
     if value:
         from importlib.metadata import version
@@ -153,22 +172,8 @@ def detect(
     config: Annotated[
         Path | None, typer.Option(help="Detector configuration (TOML); default: built in.")
     ] = None,
-    arrays: Annotated[
-        list[str] | None,
-        typer.Option(
-            "--arrays",
-            help="Array membership that overrides the metadata: NAME=NET.STA[,NET.STA...] "
-            "with glob patterns (YKA=CN.YKR*,CN.YKB*), repeatable, or a file of such lines; "
-            "'none' turns off the automatic grouping of FDSN stations into arrays.",
-        ),
-    ] = None,
-    corrections: Annotated[
-        Path | None,
-        typer.Option(
-            help="Station corrections (`testban calibrate`'s CSV) applied to the detections' "
-            "azimuth and slowness; default: a corrections.csv stored with --stations, if any."
-        ),
-    ] = None,
+    arrays: ArraysOption = None,
+    corrections: CorrectionsOption = None,
 ) -> None:
     """Station processing: detections with onset, amplitude, azimuth and slowness."""
     from rich.progress import Progress
@@ -254,22 +259,8 @@ def run(
     report: Annotated[
         Path | None, typer.Option(help="Run report file; default: next to the store.")
     ] = None,
-    arrays: Annotated[
-        list[str] | None,
-        typer.Option(
-            "--arrays",
-            help="Array membership that overrides the metadata: NAME=NET.STA[,NET.STA...] "
-            "with glob patterns (YKA=CN.YKR*,CN.YKB*), repeatable, or a file of such lines; "
-            "'none' turns off the automatic grouping of FDSN stations into arrays.",
-        ),
-    ] = None,
-    corrections: Annotated[
-        Path | None,
-        typer.Option(
-            help="Station corrections (`testban calibrate`'s CSV) applied to the detections; "
-            "default: a corrections.csv stored with --stations, if any."
-        ),
-    ] = None,
+    arrays: ArraysOption = None,
+    corrections: CorrectionsOption = None,
 ) -> None:
     """The whole chain over a time span: read → detect → associate → locate → size → store.
 

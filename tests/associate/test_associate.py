@@ -140,14 +140,21 @@ def test_layered_model_times():
     assert np.all(np.diff(tt) > 0) and np.all(pp <= 1 / 5.5 + 1e-9)
 
 
-def test_local_mode_finds_a_local_event():
-    rng = np.random.default_rng(5)
+def local_network(seed: int) -> tuple[Network, np.random.Generator]:
+    """Ten stations scattered over ~90 × 90 km around the Salton Trough (33.0 N, 115.6 W),
+    and the random generator that drew them (the tests draw their events from it next)."""
+    rng = np.random.default_rng(seed)
     lat0, lon0 = 33.0, -115.6
     net = Network(
         Station(f"L{i:02d}", lat0 + float(rng.uniform(-0.4, 0.4)),
                 lon0 + float(rng.uniform(-0.5, 0.5)), 0.0)
         for i in range(10)
     )  # fmt: skip
+    return net, rng
+
+
+def test_local_mode_finds_a_local_event():
+    net, rng = local_network(5)
     a = Associator(net, AssociatorConfig.local())
     geo = a.geo
     ex, ey = geo.xy(np.array(33.05), np.array(-115.55))

@@ -19,6 +19,7 @@ from testban.associate.core import Associator
 from testban.network import Network, Station
 from testban.records.css30 import Arrival
 from testban.simulate import TEST_SITES, ims_like_network, simulate_day
+from tests.associate.test_associate import local_network
 
 START = 1_704_067_200.0  # 2024-01-01
 THREADS = 4
@@ -94,13 +95,8 @@ def test_global_windows_in_threads_give_the_serial_answer(global_case):
 
 def test_local_windows_in_threads_give_the_serial_answer():
     # Ten local events (P and S at ten stations), two a window, plus false picks.
-    rng = np.random.default_rng(7)
+    net, rng = local_network(7)
     lat0, lon0 = 33.0, -115.6
-    net = Network(
-        Station(f"L{i:02d}", lat0 + float(rng.uniform(-0.4, 0.4)),
-                lon0 + float(rng.uniform(-0.5, 0.5)), 0.0)
-        for i in range(10)
-    )  # fmt: skip
     assoc = Associator(net, AssociatorConfig.local(layers=HADLEY_KANAMORI))
     geo = assoc.geo
     arrivals, arid = [], 1
