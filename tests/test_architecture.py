@@ -34,6 +34,7 @@ LAYERS = {
     "describe": 5,
     "store": 4,
     "bulletin": 4,
+    "screening": 4.5,  # reads bulletins (events_of, ellipses); the pipeline runs it
     "service": 6,
     "cli": 7,
     "__main__": 8,

@@ -2,7 +2,7 @@
 
 One dataclass per CSS3.0 table (``Site``, ``Sitechan``, ``Affiliation``, ``Wfdisc``,
 ``Arrival``, ``Assoc``, ``Origin``, ``Origerr``, ``Netmag``, ``Stamag``, ``Amplitude``,
-``Event``), with the column names, null values and external formats of the CSS3.0 schema.
+``Event``, and testban's ``Screen`` and ``Evchar``), with the column names, null values and external formats of the CSS3.0 schema.
 I/O lives in :mod:`testban.io.css30`.
 """
 
@@ -16,8 +16,10 @@ from testban.records.css30 import (
     Event,
     Netmag,
     Origerr,
+    Evchar,
     Origin,
     Record,
+    Screen,
     Site,
     Sitechan,
     Stamag,
@@ -39,8 +41,10 @@ __all__ = [
     "Event",
     "Netmag",
     "Origerr",
+    "Evchar",
     "Origin",
     "Record",
+    "Screen",
     "Site",
     "Sitechan",
     "Stamag",

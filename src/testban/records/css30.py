@@ -388,12 +388,63 @@ class Event(Record):
     lddate: str = col(NA_STR, "a17")
 
 
-#: Every table by CSS3.0 name.
+# --------------------------------------------------------------------------- testban tables
+# Not CSS3.0: the IDC keeps event screening in tables of its own; these two carry the same
+# content in the same style (one row per origin and criterion, or origin and parameter).
+
+
+@dataclass(slots=True)
+class Screen(Record):
+    """One screening criterion applied to an origin (``screen``; testban's own table).
+
+    ``outcome`` is ``screened out`` (natural beyond reasonable doubt by this criterion),
+    ``not screened out`` or ``not assessed``; ``reason`` says why in words, and for "not
+    assessed" what was missing. ``value``/``uncertainty`` are the criterion's measurement
+    (one standard deviation), ``threshold`` the line it is tested against; the row of
+    ``criterion`` ``event`` is the event's overall outcome.
+    """
+
+    table: ClassVar[str] = "screen"
+    orid: int = col(-1, "i8", **_ID)
+    evid: int = col(-1, "i8", **_ID)
+    criterion: str = col(NA_STR, "a12")
+    value: float = col(-999.0, "f9.3")
+    uncertainty: float = col(-1.0, "f9.3")
+    threshold: float = col(-999.0, "f9.3")
+    nsta: int = col(-1, "i4")
+    outcome: str = col(NA_STR, "a16")
+    reason: str = col(NA_STR, "a160")
+    auth: str = col(NA_STR, "a15")
+    lddate: str = col(NA_STR, "a17")
+
+
+@dataclass(slots=True)
+class Evchar(Record):
+    """One event characterisation parameter of an origin (``evchar``; testban's own table).
+
+    The parameters the IDC publishes with each REB event (depth, mb, Ms, their
+    difference, P/S ratios, complexity, spectral ratio, distance to the coast …), one row
+    each, with the number of stations behind the value and its uncertainty.
+    """
+
+    table: ClassVar[str] = "evchar"
+    orid: int = col(-1, "i8", **_ID)
+    evid: int = col(-1, "i8", **_ID)
+    param: str = col(NA_STR, "a16")
+    value: float = col(-999.0, "f12.4")
+    uncertainty: float = col(-1.0, "f9.4")
+    nsta: int = col(-1, "i4")
+    units: str = col(NA_STR, "a8")
+    auth: str = col(NA_STR, "a15")
+    lddate: str = col(NA_STR, "a17")
+
+
+#: Every table by name (CSS3.0, and testban's ``screen`` and ``evchar``).
 TABLES: dict[str, type[Record]] = {
     cls.table: cls
     for cls in (
         Site, Sitechan, Affiliation, Network, Instrument, Sensor, Wfdisc,
-        Arrival, Assoc, Origin, Origerr, Netmag, Stamag, Amplitude, Event,
+        Arrival, Assoc, Origin, Origerr, Netmag, Stamag, Amplitude, Event, Screen, Evchar,
     )
 }  # fmt: skip
 

@@ -34,7 +34,7 @@ from testban.store.schema import (
 )
 
 #: Tables of a bulletin that belong to an origin (deleted with it when a window is redone).
-ORIGIN_CHILDREN = ("assoc", "origerr", "netmag", "stamag")
+ORIGIN_CHILDREN = ("assoc", "origerr", "netmag", "stamag", "screen", "evchar")
 
 #: Rows per INSERT statement (keeps SQLite under its bound-parameter limit).
 _CHUNK = 500

@@ -38,6 +38,8 @@ PRIMARY_KEYS: dict[str, tuple[str, ...]] = {
     "stamag": ("magid", "sta", "arid"),
     "amplitude": ("ampid",),
     "event": ("evid",),
+    "screen": ("orid", "criterion"),
+    "evchar": ("orid", "param"),
 }
 
 #: Secondary indexes: the columns queries select on (time, place, owning origin, author).
