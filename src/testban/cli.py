@@ -507,6 +507,19 @@ def compare(
     console.print(result.text(), highlight=False)
 
 
+def _read_bulletin_sources(sources: list[Path]) -> dict[str, list]:
+    """CSS3.0 tables or bulletin files merged (a table from the first source that has it)."""
+    from testban.bulletin import read_bulletin
+    from testban.io.css30 import read_tables
+
+    tables: dict[str, list] = {}
+    for source in sources:
+        found = read_tables(source) if source.is_dir() or not source.exists() else None
+        for name, rows in (found if found is not None else read_bulletin(source)).items():
+            tables.setdefault(name, list(rows))
+    return tables
+
+
 @app.command()
 def bulletin(
     sources: Annotated[
@@ -522,14 +535,9 @@ def bulletin(
     ] = "ims1.0",
 ) -> None:
     """Write a bulletin (origins, errors, magnitudes, phases) as IMS1.0, QuakeML, CSV or GeoJSON."""
-    from testban.bulletin import BulletinError, read_bulletin, write_bulletin
-    from testban.io.css30 import read_tables
+    from testban.bulletin import BulletinError, write_bulletin
 
-    tables: dict = {}
-    for source in sources:
-        found = read_tables(source) if source.is_dir() or not source.exists() else None
-        for name, rows in (found if found is not None else read_bulletin(source)).items():
-            tables.setdefault(name, rows)
+    tables = _read_bulletin_sources(sources)
     if not tables.get("origin"):
         err_console.print(f"no origins found in {', '.join(map(str, sources))}")
         raise typer.Exit(1)
@@ -539,6 +547,73 @@ def bulletin(
         err_console.print(f"cannot write the bulletin: {exc}")
         raise typer.Exit(1) from None
     console.print(f"{len(tables['origin'])} origins written to {path} ({format})")
+
+
+@app.command()
+def screen(
+    sources: Annotated[
+        list[Path] | None,
+        typer.Argument(help="Bulletin: CSS3.0 table directories or IMS1.0/QuakeML/CSV files."),
+    ] = None,
+    out: Annotated[Path, typer.Option(help="Output directory.")] = Path("screened"),
+    store: Annotated[
+        str | None,
+        typer.Option(help="Screen the events of a store (file or database URL) instead."),
+    ] = None,
+    write_store: Annotated[
+        bool, typer.Option(help="With --store: write the screen/evchar rows into it.")
+    ] = True,
+    format: Annotated[
+        list[str] | None,
+        typer.Option("--format", help="Screened bulletin format(s): ims1.0, quakeml, csv."),
+    ] = None,
+) -> None:
+    """Event screening: each event's criteria (depth, mb:Ms, regional P/S, offshore) and
+    characterisation parameters; writes screening.csv, evchar.csv and a screened bulletin."""
+    from testban.bulletin import BulletinError, write_bulletin
+    from testban.io.css30 import write_csv
+    from testban.records import rounded
+    from testban.screening import screen_bulletin
+
+    if store is None and not sources:
+        err_console.print("give a bulletin (SOURCES) or --store")
+        raise typer.Exit(2)
+    if store is not None:
+        from testban.store import load_bulletin, open_store, replace_origin_rows
+
+        with open_store(store) as db, db.session() as session:
+            tables = load_bulletin(session)
+            rows = screen_bulletin(tables)
+            if write_store:
+                replace_origin_rows(session, rows, [o.orid for o in tables["origin"]])
+    else:
+        tables = _read_bulletin_sources(sources or [])
+        rows = screen_bulletin(tables)
+    if not tables.get("origin"):
+        err_console.print("no origins to screen")
+        raise typer.Exit(1)
+    tables.update(rows)
+    written = [
+        write_csv([rounded(r) for r in rows["screen"]], out / "screening.csv", table="screen"),
+        write_csv([rounded(r) for r in rows["evchar"]], out / "evchar.csv", table="evchar"),
+    ]
+    suffix = {"ims1.0": "ims", "quakeml": "xml", "csv": "csv"}
+    for fmt in format or ["ims1.0"]:
+        try:
+            written.append(write_bulletin(tables, out / f"bulletin.{suffix.get(fmt, fmt)}", fmt))
+        except BulletinError as exc:
+            err_console.print(f"cannot write the {fmt} bulletin: {exc}")
+    events = [r for r in rows["screen"] if r.criterion == "event"]
+    counts = {k: sum(r.outcome == k for r in events) for k in
+              ("screened out", "not screened out", "not assessed")}  # fmt: skip
+    console.print(
+        f"{len(events)} events: {counts['screened out']} screened out, "
+        f"{counts['not screened out']} not screened out, {counts['not assessed']} not assessed"
+    )
+    if store is not None and write_store:
+        console.print(f"  screening rows stored in {store}")
+    for path in written:
+        console.print(f"  wrote {path}")
 
 
 @app.command()

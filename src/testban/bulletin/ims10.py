@@ -31,7 +31,17 @@ from testban.bulletin.model import (
 )
 from testban.io.css30 import rows_of
 from testban.io.problems import ReadProblem
-from testban.records.css30 import Arrival, Assoc, Netmag, Origerr, Origin, Record, Stamag
+from testban.records.css30 import (
+    Arrival,
+    Assoc,
+    Evchar,
+    Netmag,
+    Origerr,
+    Origin,
+    Record,
+    Screen,
+    Stamag,
+)
 
 ORIGIN_HEADER = (
     "   Date       Time        Err   RMS Latitude Longitude  Smaj  Smin  Az Depth   Err "
@@ -42,6 +52,12 @@ PHASE_HEADER = (
     "Sta     Dist  EvAz Phase        Time      TRes  Azim AzRes   Slow   SRes Def   SNR       "
     "Amp   Per Qual Magnitude    ArrID"
 )
+#: GSE2.1's Event Characterization origin block (Provisional GSE2.1, tables 45–46).
+CHARACTERIZATION_HEADER = (
+    "   Date       Time     Latitude Longitude  Smaj  Smin  Depth mb-Ms Offshore  Author   OrigID"
+)
+#: testban's screening block, in the same column style: one line per criterion.
+SCREENING_HEADER = "Criterion      Value  Uncert  Thresh Nsta Outcome          Reason"
 _EPOCH = _dt.datetime(1970, 1, 1)
 
 
@@ -159,7 +175,9 @@ def _origin_line(o: Origin, err: Origerr | None, assocs: list[Assoc], analysis: 
     return str(line)
 
 
-def _magnitude_lines(o: Origin, netmags: list[Netmag]) -> list[str]:
+def _magnitude_lines(o: Origin, netmags: list[Netmag]) -> tuple[list[str], list[str]]:
+    """The magnitude lines of ``o`` and comment lines for magnitudes whose name is too
+    long for IMS1.0's a5 (the IDC's ``mb1mle``): kept as comments, not lost."""
     rows: list[tuple[str, float, float | None, int | None, str]] = [
         (ims_magtype(m.magtype), m.magnitude, _opt(m.uncertainty, 0.0),
          m.nsta if m.nsta >= 0 else None, m.auth)
@@ -169,8 +187,13 @@ def _magnitude_lines(o: Origin, netmags: list[Netmag]) -> list[str]:
     for fam, value in (("mb", o.mb), ("ms", o.ms), ("ml", o.ml)):
         if has(value) and fam not in families:
             rows.append(({"mb": "mb", "ms": "Ms", "ml": "ML"}[fam], value, None, None, o.auth))
-    out = []
+    out, comments = [], []
     for magtype, mag, unc, nsta, auth in rows:
+        if len(magtype) > 5:
+            err = f" ± {unc:.2f}" if unc is not None else ""
+            n = f" from {nsta} stations" if nsta is not None else ""
+            comments.append(f" (magnitude {magtype} {mag:.2f}{err}{n} by {auth}, orid {o.orid})")
+            continue
         line = _Line(38)
         line.put(1, _text(magtype, 5, "magnitude type"))
         line.put(7, _num(mag, 4, 1, "magnitude"))
@@ -179,7 +202,7 @@ def _magnitude_lines(o: Origin, netmags: list[Netmag]) -> list[str]:
         line.put(21, _author(auth))
         line.put(31, _ident(o.orid, 8, "orid"))
         out.append(str(line))
-    return out
+    return out, comments
 
 
 _ONSET = {"i": "i", "e": "e", "q": "q"}
@@ -219,6 +242,60 @@ def _phase_line(
     return str(line)
 
 
+def _characterization_line(o: Origin, err: Origerr | None, chars: dict[str, Evchar]) -> str:
+    """The GSE2.1 Event Characterization data line (table 46) of the preferred origin."""
+    line = _Line(92)
+    date, time = clock(o.time, 2)
+    line.put(1, f"{date} {time}")
+    line.put(24, _num(_opt(o.lat), 8, 4, "lat"))
+    line.put(33, _num(_opt(o.lon), 9, 4, "lon"))
+    if err is not None and has(err.smajax, 0.0) and _fits(err.smajax, 5):
+        line.put(43, _num(err.smajax, 5, 1, "smajax"))
+        line.put(49, _num(err.sminax, 5, 1, "sminax"))
+    line.put(55, _num(_opt(o.depth), 5, 1, "depth"))
+    line.put(60, "f" if o.dtype in ("g", "r") else " ")
+    mb, ms = chars.get("mb"), chars.get("ms")
+    if mb is not None and ms is not None and _fits(mb.value - ms.value, 4):
+        line.put(62, _num(mb.value - ms.value, 5, 1, "mb-Ms"))
+    off = chars.get("offshore")
+    if off is not None:
+        line.put(71, "yes" if off.value > 0.5 else "no")
+    line.put(75, _author(o.auth)[:9])
+    line.put(85, _ident(o.orid, 8, "orid"))
+    return str(line)
+
+
+def _screening_line(r: Screen) -> str:
+    line = _Line(200)
+    line.put(1, r.criterion[:12])
+    for first, value in ((13, r.value), (22, r.uncertainty), (30, r.threshold)):
+        if has(value, -999.0 if first != 22 else -1.0) and _fits(round(value, 2), 7):
+            line.put(first + 1, _num(value, 7, 2, r.criterion))
+    if r.nsta >= 0:
+        line.put(38, _int(r.nsta, 4, "nsta"))
+    line.put(43, r.outcome)
+    line.put(60, r.reason)
+    return str(line)
+
+
+def _screening_blocks(o: Origin, err: Origerr | None, chars: list[Evchar],
+                      screens: list[Screen]) -> str:  # fmt: skip
+    """The Event Characterization and Event Screening blocks of one event ("" without).
+
+    Written as IMS1.0 comment lines (`` (…)``) in the GSE2.1 block layout: ISF readers
+    (ObsPy's among them) refuse blocks they do not know but keep comments.
+    """
+    lines = []
+    if chars:
+        by_param = {c.param: c for c in chars}
+        lines += ["EVENT CHARACTERIZATION", CHARACTERIZATION_HEADER]
+        lines.append(_characterization_line(o, err, by_param))
+    if screens:
+        lines += ["EVENT SCREENING", SCREENING_HEADER]
+        lines += [_screening_line(r) for r in screens]
+    return "".join(f" ({ln})\n" for ln in lines)
+
+
 def _best_stamag(rows: list[Stamag]) -> Stamag | None:
     usable = [r for r in rows if has(r.magnitude) and r.magnitude != 0.0]
     if not usable:
@@ -254,6 +331,12 @@ def format_ims10(
     if analysis not in ("a", "m", "g"):
         raise BulletinError(f"analysis type must be a, m or g, not {analysis!r}")
     index = events_of(tables)
+    screens: dict[int, list[Screen]] = {}
+    for r in rows_of(tables, Screen):
+        screens.setdefault(r.orid, []).append(r)
+    chars: dict[int, list[Evchar]] = {}
+    for c in rows_of(tables, Evchar):
+        chars.setdefault(c.orid, []).append(c)
     out = io.StringIO()
     if envelope:
         out.write(f"BEGIN IMS1.0\nMSG_TYPE DATA\nMSG_ID {msg_id}\n")
@@ -266,11 +349,15 @@ def format_ims10(
             out.write(_origin_line(o, view.origerr.get(o.orid), assocs, analysis) + "\n")
             if len(view.origins) > 1 and o is view.preferred:
                 out.write(" (#PRIME)\n")
-        mags = [
-            ln for o in view.origins for ln in _magnitude_lines(o, view.netmags.get(o.orid, []))
-        ]
+        mags: list[str] = []
+        late: list[str] = []  # comments ISF readers accept only after a magnitude line
+        for o in view.origins:
+            lines, comments = _magnitude_lines(o, view.netmags.get(o.orid, []))
+            mags += lines
+            late += comments
         if mags:
-            out.write("\n" + MAGNITUDE_HEADER + "\n" + "\n".join(mags) + "\n")
+            out.write("\n" + MAGNITUDE_HEADER + "\n" + "\n".join(mags + late) + "\n")
+            late = []
         pref = view.preferred
         assocs = view.assocs.get(pref.orid, [])
         if assocs:
@@ -290,6 +377,9 @@ def format_ims10(
             for _, t, s, a in rows:
                 best = _best_stamag(stamags.get(s.arid, []))
                 out.write(_phase_line(s, a, best, analysis, t) + "\n")
+        out.write("".join(ln + "\n" for ln in late))
+        out.write(_screening_blocks(pref, view.origerr.get(pref.orid), chars.get(pref.orid, []),
+                                    screens.get(pref.orid, [])))  # fmt: skip
         out.write("\n")
     out.write("\nSTOP\n")
     return out.getvalue()

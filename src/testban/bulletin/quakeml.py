@@ -35,6 +35,7 @@ from testban.bulletin.model import (
     ims_magtype,
     magnitude_family,
 )
+from testban.io.css30 import rows_of
 from testban.io.problems import ReadProblem
 from testban.records.css30 import (
     Amplitude,
@@ -45,6 +46,7 @@ from testban.records.css30 import (
     Origerr,
     Origin,
     Record,
+    Screen,
     Stamag,
     jdate,
 )
@@ -74,6 +76,7 @@ def to_catalog(tables: Tables, *, prefix: str = PREFIX, description: str = "") -
     from obspy.core.event import Arrival as QArrival
     from obspy.core.event import (
         Catalog,
+        Comment,
         CreationInfo,
         EventDescription,
         OriginQuality,
@@ -95,6 +98,9 @@ def to_catalog(tables: Tables, *, prefix: str = PREFIX, description: str = "") -
         return CreationInfo(author=auth) if auth not in ("", "-") else None
 
     index = events_of(tables)
+    screens: dict[int, list[Screen]] = {}
+    for r in rows_of(tables, Screen):
+        screens.setdefault(r.orid, []).append(r)
     catalog = Catalog(resource_id=f"{prefix}/catalog", description=description or None)
     for view in index.events:
         pref = view.preferred
@@ -228,6 +234,11 @@ def to_catalog(tables: Tables, *, prefix: str = PREFIX, description: str = "") -
                         )
                     )  # fmt: skip
         ev.preferred_origin_id = rid("origin", pref.orid)
+        for r in screens.get(pref.orid, []):
+            ev.comments.append(Comment(
+                resource_id=rid("comment", f"{pref.orid}/screening/{r.criterion}"),
+                text=screening_comment(r), creation_info=author(r.auth),
+            ))  # fmt: skip
         pref_mags = [m for m in ev.magnitudes if m.origin_id == ev.preferred_origin_id]
         if pref_mags:
             wanted = {pref.mbid, pref.msid, pref.mlid} - {-1}
@@ -239,6 +250,13 @@ def to_catalog(tables: Tables, *, prefix: str = PREFIX, description: str = "") -
             ev.preferred_magnitude_id = best.resource_id.id
         catalog.append(ev)
     return catalog
+
+
+def screening_comment(r: Screen) -> str:
+    """A screening row as the text of a QuakeML event comment:
+    ``screening <criterion>: <outcome> — <reason>`` (the event type is never set from it:
+    only a person decides "explosion")."""
+    return f"screening {r.criterion}: {r.outcome} — {r.reason}"
 
 
 def _pick(a: Arrival, rid: Any, QPick: Any, WaveformStreamID: Any, QuantityError: Any) -> Any:

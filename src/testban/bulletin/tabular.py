@@ -20,13 +20,14 @@ from typing import Any
 from obspy import UTCDateTime
 
 from testban.bulletin.model import Tables, events_of, has, magnitude_family
+from testban.io.css30 import rows_of
 from testban.io.problems import ReadProblem
-from testban.records.css30 import Event, Origerr, Origin, Record, jdate
+from testban.records.css30 import Event, Origerr, Origin, Record, Screen, jdate
 
 #: CSV columns, in order.
 CSV_COLUMNS = (
     "time", "lat", "lon", "depth", "mb", "ms", "ml", "ndef", "smajax", "sminax", "strike",
-    "conf", "auth", "etype", "evid", "orid",
+    "conf", "auth", "etype", "screening", "evid", "orid",
 )  # fmt: skip
 _EARTH_KM = 6371.0
 
@@ -34,6 +35,7 @@ _EARTH_KM = 6371.0
 def event_rows(tables: Tables) -> list[dict[str, Any]]:
     """One dict per event (the CSV columns; None where the bulletin has no value)."""
     rows = []
+    outcome = {r.orid: r.outcome for r in rows_of(tables, Screen) if r.criterion == "event"}
     for view in events_of(tables).events:
         o = view.preferred
         err = view.origerr.get(o.orid)
@@ -61,6 +63,7 @@ def event_rows(tables: Tables) -> list[dict[str, Any]]:
                 "conf": err.conf if ellipse and err and has(err.conf, 0.0) else None,
                 "auth": o.auth,
                 "etype": o.etype,
+                "screening": outcome.get(o.orid),
                 "evid": view.evid,
                 "orid": o.orid,
             }

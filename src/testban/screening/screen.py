@@ -112,6 +112,13 @@ def offshore(origin: Origin, err: Origerr | None, hydroacoustic: bool | None) ->
     return offshore_criterion(at_sea, near, float(np.min(d)), hydroacoustic)
 
 
+def wholly_at_sea(origin: Origin, err: Origerr | None) -> bool:
+    """Whether the epicentre and its 90 % ellipse lie at sea, clear of the coast zone."""
+    pts = ellipse_points(origin, err)
+    d = signed_coast_distance_km(pts[:, 0], pts[:, 1])
+    return bool(np.all(d > COAST_TOLERANCE_KM))
+
+
 def first_motions(assocs: list, arrivals: Mapping[int, Arrival]) -> tuple[int, int]:
     """Counts of compressional and dilatational first motions of defining P arrivals."""
     up = down = 0
@@ -185,6 +192,7 @@ def screen_event(
         "ms_mb": (crits[1].value, crits[1].uncertainty, crits[1].nsta, "mag"),
         "ndef": (float(len(defining(assocs))), math.nan, len(stations), "count"),
         "coast_dist": (coast, COAST_TOLERANCE_KM, -1, "km"),
+        "offshore": (float(wholly_at_sea(o, err)), math.nan, -1, "flag"),
     }
     if up + down:
         params["fm_comp"] = (up / (up + down), math.nan, up + down, "ratio")

@@ -175,6 +175,22 @@ def insert_tables(session: Session, tables: Mapping[str, Iterable[Record]]) -> d
     return counts
 
 
+def replace_origin_rows(
+    session: Session, tables: Mapping[str, Iterable[Record]], orids: Iterable[int]
+) -> dict[str, int]:
+    """Replace the rows of ``tables`` (each keyed by ``orid``, e.g. ``screen``) that belong
+    to ``orids`` by the given rows, in one transaction: re-screening never duplicates."""
+    ids = sorted({int(i) for i in orids})
+    counts = {}
+    with _transaction(session):
+        for name, rows in tables.items():
+            t = _table(name)
+            for i in range(0, len(ids), _CHUNK):
+                _delete(session, t, t.c.orid.in_(ids[i : i + _CHUNK]))
+            counts[name] = _insert(session, name, rows)
+    return counts
+
+
 def read_rows(
     session: Session,
     table: str,
