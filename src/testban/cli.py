@@ -571,8 +571,8 @@ def screen(
     """Event screening: each event's criteria (depth, mb:Ms, regional P/S, offshore) and
     characterisation parameters; writes screening.csv, evchar.csv and a screened bulletin."""
     from testban.bulletin import BulletinError, write_bulletin
-    from testban.io.css30 import write_csv
-    from testban.records import rounded
+    from testban.io.css30 import rows_of, write_csv
+    from testban.records import Origin, Screen, rounded
     from testban.screening import screen_bulletin
 
     if store is None and not sources:
@@ -585,7 +585,8 @@ def screen(
             tables = load_bulletin(session)
             rows = screen_bulletin(tables)
             if write_store:
-                replace_origin_rows(session, rows, [o.orid for o in tables["origin"]])
+                orids = [o.orid for o in rows_of(tables, Origin)]
+                replace_origin_rows(session, rows, orids)
     else:
         tables = _read_bulletin_sources(sources or [])
         rows = screen_bulletin(tables)
@@ -603,7 +604,7 @@ def screen(
             written.append(write_bulletin(tables, out / f"bulletin.{suffix.get(fmt, fmt)}", fmt))
         except BulletinError as exc:
             err_console.print(f"cannot write the {fmt} bulletin: {exc}")
-    events = [r for r in rows["screen"] if r.criterion == "event"]
+    events = [r for r in rows_of(rows, Screen) if r.criterion == "event"]
     counts = {k: sum(r.outcome == k for r in events) for k in
               ("screened out", "not screened out", "not assessed")}  # fmt: skip
     console.print(

@@ -2,7 +2,8 @@
 
 One dataclass per CSS3.0 table (``Site``, ``Sitechan``, ``Affiliation``, ``Wfdisc``,
 ``Arrival``, ``Assoc``, ``Origin``, ``Origerr``, ``Netmag``, ``Stamag``, ``Amplitude``,
-``Event``, and testban's ``Screen`` and ``Evchar``), with the column names, null values and external formats of the CSS3.0 schema.
+``Event``, and testban's ``Screen`` and ``Evchar``), with the column names, null values
+and external formats of the CSS3.0 schema.
 I/O lives in :mod:`testban.io.css30`.
 """
 

@@ -18,7 +18,7 @@ import numpy as np
 
 from testban.bulletin.model import EventView, Tables, defining, events_of, has
 from testban.bulletin.tabular import ellipse_polygon, scale_to_90
-from testban.records.css30 import Arrival, Evchar, Netmag, Origerr, Origin, Screen
+from testban.records.css30 import Arrival, Evchar, Netmag, Origerr, Origin, Record, Screen
 from testban.screening.criteria import (
     IDC,
     NOT_ASSESSED,
@@ -214,12 +214,12 @@ def screen_bulletin(
     measured: Mapping[int, Measured] | None = None,
     config: ScreeningConfig = IDC,
     auth: str = "testban",
-) -> dict[str, list[Screen] | list[Evchar]]:
+) -> dict[str, list[Record]]:
     """``screen`` and ``evchar`` rows of every event's preferred origin in ``tables``."""
     index = events_of(tables)
     measured = measured or {}
-    screens: list[Screen] = []
-    chars: list[Evchar] = []
+    screens: list[Record] = []
+    chars: list[Record] = []
     for view in index.events:
         o = view.preferred
         crits, params = screen_event(view, index.arrivals, measured.get(o.orid, Measured()),

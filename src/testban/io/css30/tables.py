@@ -443,7 +443,7 @@ def read_records(
     return rows_of({cls.table: read_table(path, cls.table, problems)}, cls)
 
 
-def rows_of(tables: Mapping[str, Sequence[Record]], cls: type[R]) -> list[R]:
+def rows_of(tables: Mapping[str, Iterable[Record]], cls: type[R]) -> list[R]:
     """The rows of ``cls``'s table in ``{table: rows}`` (as from :func:`read_tables`),
     typed as ``list[cls]``; empty when the table is absent."""
     return [r for r in tables.get(cls.table, ()) if isinstance(r, cls)]
