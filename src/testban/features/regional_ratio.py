@@ -11,6 +11,7 @@ Phase windows (group velocities, seconds after the origin, distance Δ in km):
 
 * ``Pn``: from Δ/8.1 km/s − 1 s (head-wave onset less a model error) for 10 s, ended
   earlier by the start of Pg or Sn (the Pn coda is short; after it other phases mix in);
+  only beyond the Pn/Pg crossover (≈ 190 km for a 35 km crust);
 * ``Pg``: Δ/6.2 to Δ/5.2 km/s (crustal P);
 * ``Sn``: Δ/4.6 to Δ/4.0 km/s;
 * ``Lg``: Δ/3.6 to Δ/3.0 km/s (crustal guided S, the usual window);
@@ -40,7 +41,13 @@ differs between regions, so no universal slope is assumed.
 
 The discriminant used by screening: :func:`ps_discriminant` (network mean of the
 distance-corrected log10 P/S in one band and phase pair, against a threshold set by
-:func:`operating_point` on the earthquake population).
+:func:`operating_point` on an earthquake population at the same stations, or, without
+one, :data:`PROVISIONAL_THRESHOLD`).
+
+>>> from testban.features.regional_ratio import regional_ratios, ps_discriminant
+>>> ratios = regional_ratios(v, 20.0, origin - start, 371.0, sta="MDJ", orid=1)  # doctest: +SKIP
+>>> res = ps_discriminant(ratios)                    # doctest: +SKIP
+>>> res.value, res.uncertainty, res.outcome, res.screened_out, res.evidence  # doctest: +SKIP
 """
 
 from __future__ import annotations
@@ -63,6 +70,10 @@ DISCRIMINANT_PAIR: tuple[str, str] = ("Pn", "Lg")
 
 PN_VELOCITY = 8.1
 """Pn onset group velocity, km/s (upper-mantle head wave)."""
+CRUST_KM = 35.0
+"""Crustal thickness, km (continental average), for the Pn crossover distance."""
+PN_MIN_KM = 2 * CRUST_KM * math.sqrt((PN_VELOCITY + 6.2) / (PN_VELOCITY - 6.2))
+"""Pn/Pg crossover distance (≈ 190 km): inside it Pg arrives first and Pn is not measured."""
 PN_LEAD_S = 1.0
 """Pn window start before the predicted onset, s (regional model error)."""
 PN_LENGTH_S = 10.0
@@ -91,6 +102,15 @@ STATION_SIGMA = 0.25
 The order reported for single-station Pn/Lg and Pg/Lg of earthquakes (≈ 0.2-0.3;
 Walter et al. 1995, Taylor 1996); replaced by the population's own scatter when one is
 measured (:func:`operating_point`)."""
+PROVISIONAL_THRESHOLD = 0.0
+"""Operating point (log10 P/S) used until an earthquake population sets one.
+
+Physical basis: a double-couple point source radiates far-field S with up to
+(α/β)³ ≈ 5.2 times the P amplitude (Aki & Richards 2002, eqs. 4.32-4.33), so earthquakes
+start near log10 P/S ≈ −0.7, while an isotropic explosion radiates no S at the source
+(its S is converted and scattered P). Equal P and S (0) lies between; regional paths
+shift both populations, which is why a threshold measured on earthquakes at the same
+stations (:func:`operating_point`) replaces it when available."""
 _LOG10E = 0.4342944819032518
 
 
@@ -101,7 +121,8 @@ def phase_windows(dist_km: float) -> dict[str, tuple[float, float]]:
     """Windows (start, end) in s after the origin of ``noise``, ``Pn``, ``Pg``, ``Sn``, ``Lg``.
 
     Group-velocity windows (module docstring). A phase whose window is shorter than
-    :data:`MIN_WINDOW_S` is left out (e.g. Pn inside ~170 km, where Pg arrives first).
+    :data:`MIN_WINDOW_S` is left out (e.g. Pn inside the crossover
+    distance :data:`PN_MIN_KM`, where Pg arrives first).
     """
     d = float(dist_km)
     if not 0.0 < d <= MAX_DISTANCE_KM:
@@ -109,9 +130,10 @@ def phase_windows(dist_km: float) -> dict[str, tuple[float, float]]:
     win = {ph: (d / v0, d / v1) for ph, (v0, v1) in GROUP_VELOCITIES.items()}
     pn0 = d / PN_VELOCITY - PN_LEAD_S
     pn1 = min(pn0 + PN_LENGTH_S, win["Pg"][0], win["Sn"][0])
-    win["Pn"] = (pn0, pn1)
+    if d >= PN_MIN_KM:
+        win["Pn"] = (pn0, pn1)
     win["Pg"] = (max(win["Pg"][0], pn0), win["Pg"][1])
-    first = pn0
+    first = min(pn0, win["Pg"][0] - PN_LEAD_S)
     win["noise"] = (first - NOISE_GAP_S - NOISE_LENGTH_S, first - NOISE_GAP_S)
     return {k: v for k, v in win.items() if v[1] - v[0] >= MIN_WINDOW_S}
 
@@ -454,7 +476,7 @@ class PSResult:
 
 def ps_discriminant(
     ratios: Sequence[PSRatio],
-    threshold: float,
+    threshold: float = PROVISIONAL_THRESHOLD,
     *,
     band: tuple[float, float] = HIGH_BAND,
     pair: tuple[str, str] = DISCRIMINANT_PAIR,
@@ -471,7 +493,9 @@ def ps_discriminant(
     """
     band = (float(band[0]), float(band[1]))
     base = dict(threshold=float(threshold), band=band, phase_p=pair[0], phase_s=pair[1])
-    sel = [r for r in _select(ratios, band, pair, ("value", "lower")) if r.dist_km <= MAX_DISTANCE_KM]
+    sel = [
+        r for r in _select(ratios, band, pair, ("value", "lower")) if r.dist_km <= MAX_DISTANCE_KM
+    ]
     vals = [r for r in sel if r.kind == "value"]
     use, bound = (vals, "") if vals else ([r for r in sel if r.kind == "lower"], "lower")
     # one record per station: the best-measured one
@@ -506,8 +530,7 @@ def ps_discriminant(
     evidence = (
         f"log10 {pair[0]}/{pair[1]} {band[0]:g}-{band[1]:g} Hz = {rel}{value:.2f} ± {unc:.2f} "
         f"({len(rs)} station(s): {', '.join(sorted(by_sta))}) against threshold "
-        f"{threshold:.2f}: {outcome}"
-        + ("; lower bound only (S under the noise)" if bound else "")
+        f"{threshold:.2f}: {outcome}" + ("; lower bound only (S under the noise)" if bound else "")
     )
     return PSResult(
         value=value,
@@ -561,6 +584,8 @@ def bootstrap_auc(
     rng = np.random.default_rng(seed)
     xi = x[rng.integers(0, x.size, (n, x.size))]
     yi = y[rng.integers(0, y.size, (n, y.size))]
-    boot = np.mean((xi[:, :, None] > yi[:, None, :]) + 0.5 * (xi[:, :, None] == yi[:, None, :]), axis=(1, 2))
+    boot = np.mean(
+        (xi[:, :, None] > yi[:, None, :]) + 0.5 * (xi[:, :, None] == yi[:, None, :]), axis=(1, 2)
+    )
     lo, hi = np.percentile(boot, [2.5, 97.5])
     return auc, float(lo), float(hi)
