@@ -55,6 +55,7 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
+from typing import Any
 
 import numpy as np
 from scipy import signal
@@ -492,7 +493,9 @@ def ps_discriminant(
     never screened out on a bound). Fewer than ``min_stations`` stations: not assessed.
     """
     band = (float(band[0]), float(band[1]))
-    base = dict(threshold=float(threshold), band=band, phase_p=pair[0], phase_s=pair[1])
+    base: dict[str, Any] = dict(
+        threshold=float(threshold), band=band, phase_p=pair[0], phase_s=pair[1]
+    )
     sel = [
         r for r in _select(ratios, band, pair, ("value", "lower")) if r.dist_km <= MAX_DISTANCE_KM
     ]
@@ -559,7 +562,9 @@ def operating_point(earthquake_values: Sequence[float], k: float = 2.0) -> tuple
     return float(v.mean() + k * sd), sd
 
 
-def roc_auc(explosions: Sequence[float], earthquakes: Sequence[float]) -> float:
+def roc_auc(
+    explosions: Sequence[float] | np.ndarray, earthquakes: Sequence[float] | np.ndarray
+) -> float:
     """Area under the ROC curve: P(explosion value > earthquake value), ties counted half."""
     x = np.asarray(explosions, dtype=float)[:, None]
     y = np.asarray(earthquakes, dtype=float)[None, :]
