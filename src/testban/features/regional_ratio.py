@@ -309,6 +309,8 @@ def regional_ratios(
                 kind, num, den, sig = "upper", p.raw[b], s.amp[b], float(s.sigma[b])
             else:
                 kind, num, den, sig = "none", math.nan, math.nan, math.nan
+            if kind != "none" and not (num > 0 and den > 0):  # a flat (zeroed) window
+                kind, num, den, sig = "none", math.nan, math.nan, math.nan
             out.append(
                 PSRatio(
                     orid=orid,
@@ -454,7 +456,7 @@ class PSResult:
     ``phase_s``), NaN when not assessed; ``uncertainty``: its standard error (station
     scatter and measurement); ``threshold``: the operating point; ``outcome``:
     ``"explosion-like"`` (value above threshold), ``"earthquake-like"``, or
-    ``"not assessed"``; ``screened_out``: earthquake-like beyond doubt, i.e.
+    ``"not assessed"`` (no station, or only a lower bound under the threshold); ``screened_out``: earthquake-like beyond doubt, i.e.
     ``value + z·uncertainty < threshold`` (one-sided, ``z`` = 1.96 for 97.5 %);
     ``bound``: ``"lower"`` when only lower bounds (S under the noise) were available and
     ``value`` is their mean; ``evidence``: a sentence for the screening table.
@@ -529,6 +531,8 @@ def ps_discriminant(
     explosion = value > threshold
     screened = (not bound) and value + z * unc < threshold
     outcome = "explosion-like" if explosion else "earthquake-like"
+    if bound and not explosion:
+        outcome = "not assessed"  # a lower bound under the threshold says nothing
     rel = "≥ " if bound else ""
     evidence = (
         f"log10 {pair[0]}/{pair[1]} {band[0]:g}-{band[1]:g} Hz = {rel}{value:.2f} ± {unc:.2f} "
