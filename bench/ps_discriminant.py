@@ -257,11 +257,11 @@ def main() -> int:
             else f"not fitted ({corr.reason})"
         )
         q_rows = apply_distance_correction(quakes, [corr])
-        q_vals = [
-            ps_discriminant([r for r in q_rows if r.orid == o], pair=pair).value
+        q_res = [
+            ps_discriminant([r for r in q_rows if r.orid == o], pair=pair)
             for o in sorted({r.orid for r in q_rows})
-        ]
-        q_vals = [v for v in q_vals if math.isfinite(v)]
+        ]  # ROC and threshold on values only, never on bounds
+        q_vals = [q.value for q in q_res if math.isfinite(q.value) and not q.bound]
         try:
             th, sd = operating_point(q_vals)
             th_note = f"earthquake mean + 2σ = {th:+.2f} (σ {sd:.2f}, {len(q_vals)} events)"
@@ -281,7 +281,7 @@ def main() -> int:
         for name, rows in expl.items():
             res = ps_discriminant(apply_distance_correction(rows, [corr]), th, pair=pair)
             tag = "collapse" if name == COLLAPSE else "test"
-            if tag == "test" and math.isfinite(res.value):
+            if tag == "test" and math.isfinite(res.value) and not res.bound:
                 e_vals.append(res.value)
             print(f"  {name[:12]} ({tag}): {res.evidence}; screened out: {res.screened_out}")
         for o in sorted({r.orid for r in q_rows}):
@@ -295,6 +295,11 @@ def main() -> int:
             f"point: {miss}/{len(e_vals)} tests earthquake-like, {fa}/{len(q_vals)} "
             "earthquakes explosion-like"
         )
+        if len(q_vals) < 5:
+            print(
+                f"  ({len(q_vals)} earthquake value(s): this ROC area measures nothing; "
+                "a bootstrap cannot show the uncertainty of so few)"
+            )
 
     mdj = SHARED / "continuous" / "mdj_2017" / "IC.MDJ.2017.246.mseed"
     if mdj.exists():

@@ -89,7 +89,9 @@ def test_noise_only_s_window_is_a_lower_bound():
     r = _pick(rr)
     assert r.kind == "lower" and r.snr_s < 2.0 and r.log_ratio > 0.5
     res = ps_discriminant(rr, 10.0)  # even far below a threshold: a bound is never screened out
-    assert res.bound == "lower" and not res.screened_out
+    assert res.bound == "lower" and not res.screened_out and res.outcome == "not assessed"
+    above = ps_discriminant(rr, 0.0)
+    assert above.bound == "lower" and above.outcome == "explosion-like"
     none = _pick(regional_ratios(_record(0.0, 0.0, seed=4), FS, PRE, DIST, sta="X"))
     assert none.kind == "none" and math.isnan(none.log_ratio)
     assert ps_discriminant([none]).outcome == "not assessed"

@@ -456,7 +456,8 @@ class PSResult:
     ``phase_s``), NaN when not assessed; ``uncertainty``: its standard error (station
     scatter and measurement); ``threshold``: the operating point; ``outcome``:
     ``"explosion-like"`` (value above threshold), ``"earthquake-like"``, or
-    ``"not assessed"`` (no station, or only a lower bound under the threshold); ``screened_out``: earthquake-like beyond doubt, i.e.
+    ``"not assessed"`` (no station, or only a lower bound under the threshold);
+    ``screened_out``: earthquake-like beyond doubt, i.e.
     ``value + z·uncertainty < threshold`` (one-sided, ``z`` = 1.96 for 97.5 %);
     ``bound``: ``"lower"`` when only lower bounds (S under the noise) were available and
     ``value`` is their mean; ``evidence``: a sentence for the screening table.
