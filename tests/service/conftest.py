@@ -20,7 +20,8 @@ import pytest
 from obspy import UTCDateTime
 
 from testban.records.css30 import Event, Netmag, Origerr, Origin, Record, Site, jdate
-from testban.store import Store, insert_tables
+from testban.screening import screen_bulletin
+from testban.store import Store, insert_tables, load_bulletin
 from tests.bulletin.synthetic import synthetic_bulletin
 from tests.service.waveform_data import waveform_tables
 
@@ -79,6 +80,10 @@ def fill(store: Store, waveforms: Path) -> None:
                  for sta, (la, lo) in SITES.items() if sta != "USRK"]  # fmt: skip
         insert_tables(s, {"site": sites})
         insert_tables(s, waveform_tables(waveforms, bulletin))
+        # the summary events are screened (their 8 km, 90 % depth errors and free depths
+        # screen the deep ones out by depth); the three-event bulletin is left unscreened
+        summary = load_bulletin(s, [o.orid for o in summary_events()["origin"]])
+        insert_tables(s, screen_bulletin(summary))
 
 
 @pytest.fixture(scope="session")

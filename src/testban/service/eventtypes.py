@@ -1,4 +1,5 @@
-"""The ``eventtype`` filter: QuakeML event types (with ``*``/``?`` wildcards) → ``origin.etype``.
+"""The ``eventtype`` filter: QuakeML event types (with ``*``/``?`` wildcards) → ``origin.etype``,
+and testban's ``screening`` filter (the event's screening outcome).
 
 The one CSS3.0 ↔ QuakeML mapping is the bulletin module's
 (:data:`testban.bulletin.ETYPES`), so an event selected as ``earthquake`` is also written
@@ -77,3 +78,31 @@ def etype_condition(types: tuple[str, ...]) -> sa.ColumnElement[bool]:
     if untyped:
         conds.append(etype.not_in(sorted(ETYPES)))
     return sa.or_(*conds) if conds else sa.false()
+
+
+#: Screening outcomes the ``screening`` parameter takes (spaces or none: ``screenedout``).
+SCREENING_OUTCOMES = ("screened out", "not screened out", "not assessed")
+
+
+def parse_screening(text: str) -> tuple[str, ...]:
+    """Screening outcomes named by a comma-separated list (case and spaces ignored)."""
+    by_key = {o.replace(" ", ""): o for o in SCREENING_OUTCOMES}
+    found: dict[str, None] = {}
+    for term in text.split(","):
+        key = term.strip().lower().replace(" ", "").replace("_", "").replace("-", "")
+        if key not in by_key:
+            raise ValueError(f"{term.strip()!r} is no screening outcome; use one of "
+                             f"{', '.join(SCREENING_OUTCOMES)}")  # fmt: skip
+        found[by_key[key]] = None
+    return tuple(found)
+
+
+def screening_condition(outcomes: tuple[str, ...]) -> sa.ColumnElement[bool]:
+    """SQL on ``origin``: the event's screening outcome is one of ``outcomes``; an origin
+    never screened counts as "not assessed"."""
+    o, s = TABLES_SQL["origin"], TABLES_SQL["screen"]
+    rows = sa.select(s.c.orid).where(s.c.criterion == "event")
+    conds: list[sa.ColumnElement[bool]] = [o.c.orid.in_(rows.where(s.c.outcome.in_(outcomes)))]
+    if "not assessed" in outcomes:
+        conds.append(o.c.orid.not_in(rows))
+    return sa.or_(*conds)

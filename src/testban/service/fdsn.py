@@ -19,7 +19,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import PlainTextResponse, Response
 
 from testban.bulletin import to_catalog
-from testban.service.eventtypes import etype_condition, quakeml_type
+from testban.service.eventtypes import etype_condition, quakeml_type, screening_condition
 from testban.service.params import (
     PARAMETERS,
     BadRequest,
@@ -179,7 +179,12 @@ def quakeml(store: Store, events: list[StoredEvent], include_arrivals: bool) -> 
 
 def find_events(store: Store, q: EventQuery, limit: int | None) -> list[StoredEvent]:
     """Events of a parsed query (its filters, event types, order and offset) up to ``limit``."""
-    where = None if q.eventtypes is None else etype_condition(q.eventtypes)
+    conds = []
+    if q.eventtypes is not None:
+        conds.append(etype_condition(q.eventtypes))
+    if q.screening is not None:
+        conds.append(screening_condition(q.screening))
+    where = sa.and_(*conds) if conds else None
     with store.session() as session:
         return query_events(
             session, where=where, **q.filters, orderby=q.orderby, limit=limit, offset=q.offset

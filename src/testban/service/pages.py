@@ -20,7 +20,16 @@ from fastapi.templating import Jinja2Templates
 from markupsafe import Markup
 
 from testban.bulletin import ETYPES, to_geojson
-from testban.records.css30 import Arrival, Assoc, Netmag, Origerr, Origin, Site, Stamag
+from testban.records.css30 import (
+    Arrival,
+    Assoc,
+    Netmag,
+    Origerr,
+    Origin,
+    Screen,
+    Site,
+    Stamag,
+)
 from testban.service.eventtypes import quakeml_type
 from testban.service.fdsn import find_events
 from testban.service.params import BadRequest, EventQuery, parse_query
@@ -33,6 +42,7 @@ from testban.service.present import (
     text,
     value,
 )
+from testban.service.screening_view import criterion_views, population_plots
 from testban.service.waveforms import CAPTION, event_waveforms, render_svg
 from testban.store import TABLES_SQL, Store, StoredEvent, load_bulletin, query_events, read_rows
 
@@ -45,7 +55,7 @@ LIST_LIMIT, LIST_MAX = 100, 1000
 #: Form fields of the filter bar (FDSN names).
 FILTER_FIELDS = (
     "starttime", "endtime", "minmagnitude", "maxmagnitude", "minlatitude", "maxlatitude",
-    "minlongitude", "maxlongitude", "eventtype", "orderby", "limit",
+    "minlongitude", "maxlongitude", "eventtype", "screening", "orderby", "limit",
 )  # fmt: skip
 
 
@@ -115,6 +125,9 @@ def event_detail(store: Store, ev: StoredEvent) -> dict[str, Any]:
         tables = load_bulletin(session, [o.orid])
         assocs = [a for a in tables["assoc"] if isinstance(a, Assoc)]
         sites = _stations(session, {a.sta for a in assocs})
+        screens = [r for r in tables.get("screen", []) if isinstance(r, Screen)]
+        ps_row = next((r for r in screens if r.criterion == "ps" and r.threshold > -999), None)
+        plots = population_plots(session, o.orid, ps_row.threshold if ps_row else None)
     arrivals = {a.arid: a for a in tables["arrival"] if isinstance(a, Arrival)}
     err = next((e for e in tables["origerr"] if isinstance(e, Origerr)), None)
     phases = []
@@ -165,6 +178,8 @@ def event_detail(store: Store, ev: StoredEvent) -> dict[str, Any]:
         "phases": phases,
         "geojson": geo,
         "missing_sites": sorted({a.sta for a in assocs} - set(sites)),
+        "screening": criterion_views(screens),
+        "plots": {k: Markup(v) for k, v in plots.items() if v},
     }
 
 

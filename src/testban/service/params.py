@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from testban.service.eventtypes import parse_eventtypes
+from testban.service.eventtypes import parse_eventtypes, parse_screening
 
 #: Values ``orderby`` accepts (FDSN event 1.x).
 ORDERBY = ("time", "time-asc", "magnitude", "magnitude-asc")
@@ -95,6 +95,9 @@ PARAMETERS: tuple[Param, ...] = (
     Param("eventtype", "str", "Only events of these QuakeML event types, comma-separated "
           "(e.g. earthquake,nuclear explosion); * and ? are wildcards (*explosion); "
           "'unknown' selects events without a type."),
+    Param("screening", "str", "testban extension: only events of these screening outcomes, "
+          "comma-separated: 'screened out', 'not screened out', 'not assessed' (events "
+          "never screened count as not assessed)."),
     Param("includeallorigins", "bool", "Accepted; the preferred origin is returned.",
           default="false"),
     Param("includeallmagnitudes", "bool", "Accepted; every network magnitude of the "
@@ -177,6 +180,7 @@ class EventQuery:
     includearrivals: bool = False
     catalog: str | None = None
     eventtypes: tuple[str, ...] | None = None  # QuakeML event types; None: any
+    screening: tuple[str, ...] | None = None  # screening outcomes; None: any
 
 
 def parse_query(
@@ -236,6 +240,11 @@ def _to_query(v: dict[str, Any]) -> EventQuery:
             q.eventtypes = parse_eventtypes(v["eventtype"])
         except ValueError as exc:
             raise BadRequest(f"bad value for 'eventtype': {exc}") from None
+    if "screening" in v:
+        try:
+            q.screening = parse_screening(v["screening"])
+        except ValueError as exc:
+            raise BadRequest(f"bad value for 'screening': {exc}") from None
     if "contributor" in v:
         f["auth"] = v["contributor"]
     q.catalog = v.get("catalog")
