@@ -20,6 +20,7 @@ from testban.calibrate.apply import (
     fk_correction,
     sasc_for,
     time_correction,
+    time_terms,
 )
 from testban.calibrate.estimate import (
     CalibrationConfig,
@@ -65,6 +66,7 @@ __all__ = [
     "robust_mean",
     "sasc_for",
     "time_correction",
+    "time_terms",
     "wrap180",
     "write_corrections",
     "write_residuals",
