@@ -29,6 +29,7 @@ from testban.calibrate.estimate import (
     estimate,
     robust_mean,
 )
+from testban.calibrate.fit import fit_from_bulletin
 from testban.calibrate.residuals import (
     Residual,
     pairs_by_time,
@@ -55,6 +56,7 @@ __all__ = [
     "apply_corrections",
     "corrections_beside",
     "estimate",
+    "fit_from_bulletin",
     "fk_correction",
     "pairs_by_time",
     "pairs_from_assoc",
