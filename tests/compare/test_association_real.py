@@ -10,7 +10,7 @@ goals as thresholds (issue 11 item 5: fit on one part of a data set, score on an
   run a few hours of each (the full runs take minutes), so the bound is the full-run
   figure less three binomial standard deviations of a proportion over the events scored.
 
-Measured figures: BENCHMARKS.md, "Cross-validated association figures (issue 11)".
+Measured figures: BENCHMARKS.md, "Cross-validated figures (issue 11, items 3–5)".
 """
 
 from __future__ import annotations

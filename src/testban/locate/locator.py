@@ -430,9 +430,7 @@ def locate(
         observations, got = Observations.from_records(arrivals, list(assocs), stations)
         problems.extend(got)
     if cfg.time_corrections:
-        observations = observations.with_time_corrections(
-            cfg.time_corrections, cfg.default_deltim
-        )
+        observations = observations.with_time_corrections(cfg.time_corrections, cfg.default_deltim)
     pt = phase_tables(cfg.model)
     tab = pt.kernel_args()
     me = _me_table(cfg.model_errors, pt.names)
