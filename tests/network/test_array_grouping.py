@@ -123,6 +123,43 @@ def test_different_instruments_are_different_arrays():
     assert groups == {tuple(s.code for s in sp), tuple(s.code for s in bb)}
 
 
+def noa_wra_inventory() -> list[Station]:
+    """FDSN-style NORSAR and Warramunga: sub-arrays (NAO, NB2, NBO, NC2..NC6: a centre
+    element and a 3-4 km ring of five) about 22-28 km apart, and an L of two 10-element
+    lines, elements 2.5 km apart (WR0-WR10 east, WB0-WB9 north)."""
+    subs = {"NB2": (0, 0), "NBO": (-23, 0), "NAO": (-20, -24), "NC2": (-20, 26),
+            "NC3": (11, 25), "NC4": (27, 4), "NC6": (13, -31)}  # fmt: skip
+    noa = []
+    for name, (e, n) in subs.items():
+        ring = [(0.0, 0.0)] + [
+            (3.5 * math.sin(math.radians(72 * k)), 3.5 * math.cos(math.radians(72 * k)))
+            for k in range(5)
+        ]
+        noa += [fdsn(f"{name}{j:02d}", e + de, n + dn, net="NO") for j, (de, dn) in
+                enumerate(ring)]  # fmt: skip
+    wra = [fdsn(f"WR{i}", 2.5 * i, 0.0, net="AU") for i in range(11)]
+    wra += [fdsn(f"WB{i}", 0.0, 2.5 * (i + 1), net="AU") for i in range(10)]
+    # other stations of the same networks, named, or numbered but far away
+    others = [fdsn("KONO", 60.0, -80.0, net="NO"), fdsn("WRAB", 5.0, 200.0, net="AU"),
+              fdsn("WC1", 400.0, 0.0, net="AU"), fdsn("WC2", 402.0, 0.0, net="AU")]  # fmt: skip
+    return [*noa, *wra, *others]
+
+
+def test_arrays_whose_elements_share_one_letter_are_grouped_whole():
+    """NORSAR's sub-arrays and Warramunga's two lines come out as one array each (the
+    two-letter rule split them), named after the largest two-letter family."""
+    inv = noa_wra_inventory()
+    groups = {g.name: g for g in find_arrays(Network(inv))}
+    assert sorted(groups) == ["NCA", "WRA"], groups
+    noa = [s.code for s in inv if s.network == "NO" and s.code != "KONO"]
+    assert set(groups["NCA"].elements) == set(noa) and len(noa) == 42
+    assert 60.0 < groups["NCA"].aperture_km < 80.0  # NOA's aperture: 77 km
+    wra = {f"WR{i}" for i in range(11)} | {f"WB{i}" for i in range(10)}
+    assert set(groups["WRA"].elements) == wra
+    # a numbered pair 400 km away is no part of it, and two stations are no array
+    assert all(groups[n].network == net for n, net in (("NCA", "NO"), ("WRA", "AU")))
+
+
 def test_array_stated_by_the_metadata_is_kept():
     net = Network(xa_inventory()).define_array("XARR", [f"XA{i:02d}" for i in range(1, 5)])
     out = group_arrays(net)
@@ -220,9 +257,20 @@ def test_ims_elements_as_one_fdsn_network_never_merge_two_arrays():
         assert len({owner[e][:3] for e in g.elements if e in owner}) <= 1, g
     seismic = [a for a, es in net.arrays().items() if len(es) >= 9 and not a.startswith(("H", "I"))]
     found = {owner[g.elements[0]] for g in groups if g.elements[0] in owner}
-    # NOA (NAO/NB/NC codes) and WRA (WR/WB/WC lines) share one letter only: they come out
-    # as sub-arrays, which is what the two-character prefix rule costs
     assert set(seismic) <= found
+    # NOA (NAO/NB2/NBO/NC2-NC6 sub-arrays) and WRA (WR and WB lines) share one letter
+    # only: each comes out whole, one group holding every element the IMS tables list
+    for array in ("NOA", "WRA"):
+        whole = [g for g in groups if {owner.get(e) for e in g.elements} == {array}]
+        assert len(whole) == 1, (
+            array,
+            [
+                g.elements
+                for g in groups
+                if g.elements[0] in owner and owner[g.elements[0]] == array
+            ],
+        )
+        assert set(whole[0].elements) == set(net.elements(array)), array
 
 
 @pytest.mark.shared

@@ -25,8 +25,8 @@ def test_screening_filter_selects_by_outcome(client):
     out = _evids(r.text)
     assert {o.evid for o in deep} <= out
     assert not out & {o.evid for o in shallow}
-    r = client.get("/fdsnws/event/1/query",
-                   params={"screening": "notassessed,not screened out", "format": "text"})  # fmt: skip
+    both = {"screening": "notassessed,not screened out", "format": "text"}
+    r = client.get("/fdsnws/event/1/query", params=both)
     rest = _evids(r.text)
     assert not rest & out
     assert {1001, 1002, 1003} <= rest  # never screened: not assessed

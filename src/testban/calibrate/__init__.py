@@ -20,6 +20,7 @@ from testban.calibrate.apply import (
     fk_correction,
     sasc_for,
     time_correction,
+    time_terms,
 )
 from testban.calibrate.estimate import (
     CalibrationConfig,
@@ -28,6 +29,7 @@ from testban.calibrate.estimate import (
     estimate,
     robust_mean,
 )
+from testban.calibrate.fit import fit_from_bulletin
 from testban.calibrate.residuals import (
     Residual,
     pairs_by_time,
@@ -54,6 +56,7 @@ __all__ = [
     "apply_corrections",
     "corrections_beside",
     "estimate",
+    "fit_from_bulletin",
     "fk_correction",
     "pairs_by_time",
     "pairs_from_assoc",
@@ -65,6 +68,7 @@ __all__ = [
     "robust_mean",
     "sasc_for",
     "time_correction",
+    "time_terms",
     "wrap180",
     "write_corrections",
     "write_residuals",

@@ -6,7 +6,9 @@ measurement (a bin of its own, else the station-wide row), widens ``delaz``/``de
 by the correction's standard error (in quadrature), and flags the arrival through the
 :class:`Applied` log it fills. With ``time=True`` it also subtracts the station's
 travel-time correction of the arrival's phase from the onset time, for locators that
-have no hook for station terms; :func:`time_correction` is that hook otherwise.
+have no hook for station terms; :func:`time_correction` is that hook otherwise, and
+:func:`time_terms` gives the rows the locator applies itself
+(``LocatorConfig(time_corrections=time_terms(rows))``).
 :func:`fk_correction` turns a station's rows into the grid that
 :func:`testban.features.fk.fk_analysis` takes as ``correction=``.
 """
@@ -72,6 +74,20 @@ def time_correction(
         if c.kind == "time" and c.sta == sta and c.phase == phase and math.isfinite(c.dt):
             return c.dt, (c.dt_se if math.isfinite(c.dt_se) else 0.0)
     return 0.0, 0.0
+
+
+def time_terms(
+    corrections: Iterable[StationCorrection],
+) -> tuple[tuple[str, str, float, float], ...]:
+    """The travel-time rows as the locator takes them
+    (:attr:`testban.locate.LocatorConfig.time_corrections`): ``(sta, phase, dt, se)``,
+    se 0 where unknown; one row per (station, phase), the first when repeated."""
+    out: dict[tuple[str, str], tuple[str, str, float, float]] = {}
+    for c in corrections:
+        if c.kind == "time" and math.isfinite(c.dt):
+            se = c.dt_se if math.isfinite(c.dt_se) else 0.0
+            out.setdefault((c.sta, c.phase), (c.sta, c.phase, float(c.dt), float(se)))
+    return tuple(out.values())
 
 
 def _widen(sigma: float, se: float) -> float:

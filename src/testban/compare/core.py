@@ -12,6 +12,11 @@ Duplicates are measured apart: a bulletin event left unmatched whose arrivals be
 mostly to a reference event already matched to another bulletin event (or, sharing no
 arrival with the reference, that lies within ``max_dt`` and ``max_km`` of one) is a second
 automatic event of one source — counted, with their rate over the bulletin events scored.
+
+A part of a bulletin (an hour held out from a fit) is scored with ``span``: matching is
+done on everything, then only reference events whose origin time lies in the span count,
+with the bulletin events matched to them and the unmatched bulletin events whose own
+origin time lies in it (so an event near the span's edge is judged with its match).
 """
 
 from __future__ import annotations
@@ -152,11 +157,13 @@ def compare_records(
     use_arrivals: bool = True,
     netmags: Iterable[Netmag] = (),
     ref_netmags: Iterable[Netmag] = (),
+    span: tuple[float, float] | None = None,
 ) -> Comparison:
     """Compare records; ``reference_filter(origin, its assocs)`` selects the reference
     events that count (e.g. those with ≥ 3 defining stations). Bulletin events matched to
     a reference event that is filtered out are left out of precision and association
-    scores (they are neither right nor wrong for the selected set)."""
+    scores (they are neither right nor wrong for the selected set). ``span`` (epoch s,
+    [start, end)) scores a part of the bulletins (see the module notes)."""
     ours = list(origins)
     ref_all = list(ref_origins)
     by_orid: dict[int, list[Assoc]] = {}
@@ -210,13 +217,21 @@ def compare_records(
 
     duplicates = _duplicates(ours, pairs, owner, ref_all, max_km, max_dt)
     ref_map = {r.orid: r for r in ref_all}
-    selected = {
-        r.orid for r in ref_all if reference_filter is None or reference_filter(r, ref_by.get(
-            r.orid, []))
-    }  # fmt: skip
+
+    def in_span(t: float) -> bool:
+        return span is None or span[0] <= t < span[1]
+
+    def chosen(r: Origin) -> bool:
+        keep = reference_filter is None or reference_filter(r, ref_by.get(r.orid, []))
+        return keep and in_span(r.time)
+
+    selected = {r.orid for r in ref_all if chosen(r)}
+    duplicates = [(o, r) for o, r in duplicates if r in selected]
     matches, unmatched, counted = [], [], 0
     for o in ours:
         if o.orid not in pairs:
+            if not in_span(o.time):
+                continue
             unmatched.append(o.orid)
             counted += 1
             continue
@@ -290,11 +305,12 @@ def compare(
     max_dt: float = 20.0,
     min_defining_stations: int = 0,
     use_arrivals: bool = True,
+    span: tuple[float, float] | None = None,
 ) -> Comparison:
     """Compare two CSS3.0 CSV bulletins (``origin.csv``, ``assoc.csv``, ``netmag.csv``).
 
     ``min_defining_stations`` restricts the reference to events with at least that many
-    stations with a time-defining phase (0: all events).
+    stations with a time-defining phase (0: all events); ``span`` (epoch s) to a part.
     """
     b, r = Path(bulletin_dir), Path(reference_dir)
 
@@ -305,5 +321,5 @@ def compare(
         _read(b, "origin"), _read(b, "assoc"), _read(r, "origin"), _read(r, "assoc"),
         max_km=max_km, max_dt=max_dt, use_arrivals=use_arrivals,
         reference_filter=enough if min_defining_stations > 0 else None,
-        netmags=_read(b, "netmag"), ref_netmags=_read(r, "netmag"),
+        netmags=_read(b, "netmag"), ref_netmags=_read(r, "netmag"), span=span,
     )  # fmt: skip

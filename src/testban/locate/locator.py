@@ -134,6 +134,10 @@ class LocatorConfig:
     correlation_range_km: float = CORRELATION_RANGE_KM
     #: Name written to ``assoc.vmodel`` (a name; default: the model name).
     vmodel: str = ""
+    #: Travel-time station corrections, ``(sta, phase, dt s, standard error s)`` rows
+    #: (``testban calibrate``; :func:`testban.calibrate.time_terms` makes them): ``dt`` is
+    #: added to the predictions, its error to the time error. Empty: none.
+    time_corrections: tuple[tuple[str, str, float, float], ...] = ()
 
     @property
     def depth_rule(self) -> DepthRule:
@@ -425,6 +429,8 @@ def locate(
         arrivals, assocs = observations
         observations, got = Observations.from_records(arrivals, list(assocs), stations)
         problems.extend(got)
+    if cfg.time_corrections:
+        observations = observations.with_time_corrections(cfg.time_corrections, cfg.default_deltim)
     pt = phase_tables(cfg.model)
     tab = pt.kernel_args()
     me = _me_table(cfg.model_errors, pt.names)

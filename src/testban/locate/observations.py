@@ -3,6 +3,8 @@
 One row per associated arrival: where it was recorded (station coordinates), which phase,
 its time/azimuth/slowness with measurement errors (``deltim``/``delaz``/``delslo``), and
 which of them define the location (``timedef``/``azdef``/``slodef`` == "d").
+:meth:`Observations.with_time_corrections` applies travel-time station corrections
+(``testban calibrate``) to the observed times.
 """
 
 from __future__ import annotations
@@ -18,6 +20,10 @@ from testban.records.css30 import Arrival, Assoc
 
 #: Stations given as a Network or as ``{code: (lat, lon, elev_km)}``.
 Stations = Network | Mapping[str, tuple[float, float, float | None]]
+
+#: Travel-time station corrections: ``(sta, phase, dt s, standard error s)`` rows, ``dt``
+#: to add to the predicted travel time of ``phase`` at ``sta``.
+TimeCorrections = Sequence[tuple[str, str, float, float]]
 
 
 def _coordinates(stations: Stations, sta: str) -> tuple[float, float, float] | None:
@@ -60,6 +66,38 @@ class Observations:
     def select(self, mask: np.ndarray) -> Observations:
         """The rows where ``mask`` is true."""
         return Observations(**{f.name: getattr(self, f.name)[mask] for f in fields(self)})
+
+    def with_time_corrections(
+        self, corrections: TimeCorrections, default_deltim: float
+    ) -> Observations:
+        """Observations with travel-time station corrections applied.
+
+        A correction ``dt`` of (station, phase) is added to the prediction, i.e.
+        subtracted from the observed time (one number either way, and the kernels need
+        not know); its standard error joins the time error in quadrature, so that a
+        poorly known correction weighs less. The measurement and model errors are
+        independent terms of one variance, so adding it to either is the same.
+        ``default_deltim`` (s) stands in for a missing ``deltim`` (the locator's default)
+        so that the sum keeps it. Rows without a correction are unchanged.
+        """
+        table = {(sta, ph): (dt, se) for sta, ph, dt, se in corrections}
+        if not table:
+            return self
+        dt = np.zeros(len(self))
+        se = np.zeros(len(self))
+        for i, key in enumerate(zip(self.sta, self.phase, strict=True)):
+            got = table.get((str(key[0]), str(key[1])))
+            if got is not None and np.isfinite(got[0]):
+                dt[i] = got[0]
+                se[i] = got[1] if np.isfinite(got[1]) else 0.0
+        hit = dt != 0.0
+        if not hit.any():
+            return self
+        base = np.where(self.deltim > 0, self.deltim, default_deltim)
+        return self.replace(
+            time=self.time - dt,
+            deltim=np.where(hit, np.hypot(base, se), self.deltim),
+        )
 
     def replace(self, **columns: np.ndarray) -> Observations:
         """A copy with some columns replaced."""

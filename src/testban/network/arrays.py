@@ -5,11 +5,12 @@ inventory does not: YKA arrives as 18 ``CN`` stations, GRF as 13 ``GR`` stations
 the German network's broadbands. Two ways to add the structure:
 
 * :func:`group_arrays`, automatic: stations of one FDSN network whose codes share a
-  prefix of at least :attr:`ArrayRule.prefix` characters and end in an element index
-  (a digit), that record the same vertical channel and are chained at most
-  :attr:`ArrayRule.link_km` apart, form an array when there are at least
-  :attr:`ArrayRule.min_elements` of them and their aperture lies between
-  :attr:`ArrayRule.min_aperture_km` and :attr:`ArrayRule.max_aperture_km`.
+  prefix of at least :attr:`ArrayRule.prefix` characters (one: the site letter) and are
+  element codes (a letter, then letters or digits, ending in an index digit), that
+  record the same vertical channel and are chained at most :attr:`ArrayRule.link_km`
+  apart, form an array when there are at least :attr:`ArrayRule.min_elements` of them
+  and their aperture lies between :attr:`ArrayRule.min_aperture_km` and
+  :attr:`ArrayRule.max_aperture_km`.
 * :func:`apply_array_map`, explicit: ``{"YKA": ["CN.YKR*", "CN.YKB*"]}`` (parsed from
   ``--arrays YKA=CN.YKR*,CN.YKB*`` by :func:`parse_array_spec`) overrides everything.
 
@@ -20,9 +21,15 @@ KSRS 20.1 km) and their apertures reach 77.5 km (NOA); GRF's three sub-arrays sp
 ~100 km with sub-arrays ~11-14 km apart. Hence a 30 km link (every IMS array and GRF
 chain up, unrelated stations of a network 50-300 km apart do not) and a 150 km aperture
 ceiling (GRF fits; beyond it a P wavefront is no longer plane and coherence at 1 Hz is
-gone). The code rule is what keeps ordinary networks apart: element codes are a
-site prefix plus an index (``YKR1``, ``GRA1``, ``AS01``, ``KUR01``), station codes of a
-network are names (``BFO``, ``BUG``, ``MDJ``). Co-located sensors (``PMG00``, ``PMG10``)
+gone). The link also joins sub-arrays: the longest edge of the shortest tree joining
+an IMS array's elements is 28.5 km (NOA's seven sub-arrays), 21.7 km next (CMAR). The
+code rule is what keeps ordinary networks apart: element codes are a site prefix plus
+an index (``YKR1``, ``GRA1``, ``AS01``, ``KUR01``), station codes of a network are names
+(``BFO``, ``BUG``, ``MDJ``). The shared prefix is one letter, not two, because large
+arrays name their sub-arrays or lines with the second letter: NORSAR's elements are
+``NAO01``, ``NB201``, ``NBO01``, ``NC201`` … ``NC604``, Warramunga's ``WR0``-``WR10``
+and ``WB0``-``WB9`` (an L of two lines); the link and the aperture keep apart the
+arrays of one network that share a letter. Co-located sensors (``PMG00``, ``PMG10``)
 are not an array: the aperture must reach 0.1 km (KVAR, the smallest IMS array, is 0.3 km).
 """
 
@@ -31,6 +38,7 @@ from __future__ import annotations
 import dataclasses
 import os
 import re
+from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from fnmatch import fnmatchcase
@@ -50,11 +58,15 @@ __all__ = [
 ]
 
 
+#: An element code: a letter, letters or digits, an index digit at the end (NC602, WR1).
+ELEMENT_CODE = re.compile(r"[A-Za-z][A-Za-z0-9]*[0-9]")
+
+
 @dataclass(frozen=True, slots=True)
 class ArrayRule:
     """When stations of one FDSN network are taken for an array (see the module notes)."""
 
-    prefix: int = 2
+    prefix: int = 1
     min_elements: int = 3
     link_km: float = 30.0
     min_aperture_km: float = 0.1
@@ -114,7 +126,11 @@ def _name(prefix: str, members: Sequence[str], taken: set[str]) -> str:
     """An IMS-style array code: ``prefix + "A"`` (YK → YKA, as EKA, WRA) unless an element
     code starts with it (GRA1), else ``prefix + "AR"`` (GR → GRAR, as ASAR, ILAR); a
     number is appended when the code is taken. Trailing index digits of the common
-    prefix are not part of the name (XA01..XA09 → XAA)."""
+    prefix are not part of the name (XA01..XA09 → XAA); elements sharing one letter
+    only are named by their most common two-letter prefix (WR1.., WB1.. → WRA)."""
+    if len(prefix) < 2:  # sub-arrays or lines sharing one letter: the largest names it
+        counts = Counter(m[:2] for m in members)
+        prefix = max(sorted(counts), key=lambda p: counts[p])
     prefix = prefix[:2] + prefix[2:].rstrip("0123456789")
     for cand in (prefix + "A", prefix + "AR"):
         if cand not in taken and not any(m.startswith(cand) for m in members):
@@ -136,7 +152,7 @@ def find_arrays(network: Network, rule: ArrayRule | None = None) -> list[ArrayGr
     for s in network:
         if not s.network or s.in_array or s.statype == "ar" or s.code in in_arrays:
             continue
-        if len(s.code) > rule.prefix and s.code[-1].isdigit():
+        if len(s.code) > rule.prefix and ELEMENT_CODE.fullmatch(s.code):
             candidates.setdefault((s.network, s.code[: rule.prefix]), []).append(s)
     taken = set(network.codes)
     groups: list[ArrayGroup] = []
