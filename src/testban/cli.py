@@ -401,16 +401,29 @@ def locate(
         Path | None,
         typer.Option(help="CSS3.0 amplitude table for magnitudes (default: next to --arrivals)."),
     ] = None,
+    corrections: Annotated[
+        Path | None,
+        typer.Option(
+            help="Station corrections (testban calibrate): their travel-time terms "
+            "are subtracted from the observed times, their errors added."
+        ),
+    ] = None,
 ) -> None:
     """Relocate every orid in ASSOC from its defining rows; write origin, origerr, assoc,
     netmag and stamag (CSS3.0 CSV)."""
+    from testban.calibrate import time_terms
     from testban.io.css30 import read_records, write_csv
-    from testban.locate import locate_tables
+    from testban.locate import LocatorConfig, locate_tables
     from testban.magnitude import magnitudes_for_tables, with_magnitudes
     from testban.records import Origin, rounded
 
+    problems: list = []
+    terms = time_terms(_read_corrections(corrections, None, problems)) if corrections else ()
+    config = LocatorConfig(time_corrections=terms)
     with console.status("locating …"):
-        written, problems = locate_tables(arrivals, assoc, stations, out, origin)
+        written, loc_problems = locate_tables(arrivals, assoc, stations, out, origin,
+                                              config=config)  # fmt: skip
+    problems += loc_problems
     amplitude = amplitude or arrivals.with_name(f"amplitude{arrivals.suffix}")
     sources = [out / "origin.csv", out / "assoc.csv", arrivals]
     if amplitude.exists():
@@ -495,14 +508,28 @@ def compare(
     min_defining_stations: Annotated[
         int, typer.Option(help="Score only reference events with this many defining stations.")
     ] = 0,
+    start: Annotated[
+        str | None, typer.Option(help="Score only events from this time (ISO 8601, UTC).")
+    ] = None,
+    end: Annotated[str | None, typer.Option(help="… and before this time.")] = None,
 ) -> None:
     """Score a bulletin against a reference: recall, precision, duplicates, association F1,
-    differences."""
+    differences. With --start/--end, events are matched on the whole bulletins and only
+    those of the span are scored (held-out halves of a window)."""
+    from obspy import UTCDateTime
+
     from testban.compare import compare as run_compare
 
+    span = None
+    if start is not None or end is not None:
+        try:
+            span = (float(UTCDateTime(start)) if start else -1e12,
+                    float(UTCDateTime(end)) if end else 1e12)  # fmt: skip
+        except (TypeError, ValueError) as exc:
+            raise typer.BadParameter(f"not a time: {exc}", param_hint="--start/--end") from None
     result = run_compare(
         bulletin_dir, reference_dir, max_km=max_km, max_dt=max_dt,
-        min_defining_stations=min_defining_stations,
+        min_defining_stations=min_defining_stations, span=span,
     )  # fmt: skip
     console.print(result.text(), highlight=False)
 
