@@ -229,11 +229,12 @@ def replace_events(
 ) -> Replaced:
     """Replace window ``[t0, t1)``'s automatic events of ``auth`` by ``tables``, keeping ids.
 
-    ``tables`` holds ``origin``, ``assoc``, ``origerr``, ``netmag`` and ``stamag`` rows with
-    provisional ids (orid, magid). An origin equal to a stored one (:func:`origin_key`)
-    keeps its orid and evid, a network magnitude its magid (same orid and magtype); the
-    others get new ids. One ``event`` row per origin (preferred: itself) is written. With
-    ``run_id`` the run row is marked ``status`` in the same transaction.
+    ``tables`` holds ``origin``, ``assoc``, ``origerr``, ``netmag`` and ``stamag`` rows (and
+    optionally ``screen`` and ``evchar``) with provisional ids (orid, magid). An origin
+    equal to a stored one (:func:`origin_key`) keeps its orid and evid, a network magnitude
+    its magid (same orid and magtype); the others get new ids. One ``event`` row per origin
+    (preferred: itself) is written. With ``run_id`` the run row is marked ``status`` in the
+    same transaction.
     """
     origins = list(tables.get("origin", []))
     to, tn, te = TABLES_SQL["origin"], TABLES_SQL["netmag"], TABLES_SQL["event"]
@@ -283,6 +284,9 @@ def replace_events(
         ),
         "event": [Event(evid=o.evid, prefor=o.orid, auth=auth) for o in new_origins],  # type: ignore[attr-defined]
     }
+    for name in ("screen", "evchar"):  # screening of the window's events, when given
+        if name in tables:
+            rows[name] = renumbered(name, evid=lambda r: evid_of[r.orid])
     with atomic(session):
         done = replace_window(session, t0, t1, rows, auth=auth, run_id=run_id, counts=counts)
         if run_id is not None and status != "done":
