@@ -20,6 +20,9 @@ defaults (those of the dataclasses, the same for every data set)::
     [locate]                    # testban.locate.LocatorConfig of the events' final location
     max_sdepth = 20.0
 
+    [screen]                    # testban.screening.ScreeningConfig (the IDC's lines)
+    min_mb = 3.5
+
 ``testban config`` writes the defaults with each field's unit and reason as comments
 (:func:`run_config_toml`); :func:`read_run_config` reads a file back, naming the table and
 key of any unknown or mistyped setting.
@@ -42,6 +45,7 @@ from typing import Any
 from testban.associate import AssociatorConfig
 from testban.detect.config import DetectConfig, from_mapping
 from testban.locate import LocatorConfig
+from testban.screening import ScreeningConfig
 
 __all__ = [
     "ASSOCIATION_PAD",
@@ -92,6 +96,9 @@ class RunConfig:
     #: Locator settings of the formed events (the ``[locate]`` table); None keeps the
     #: associator's own (derived from ``[associate]``).
     locate: LocatorConfig | None = None
+    #: Event screening of the formed events (the ``[screen]`` table): the lines and
+    #: station scatters of the IDC's criteria.
+    screen: ScreeningConfig = field(default_factory=ScreeningConfig)
 
     @property
     def lookahead(self) -> int:
@@ -112,7 +119,7 @@ class RunConfig:
 
 
 _RUN_KEYS = ("window", "label", "auth", "redo", "history")
-_SECTIONS = ("run", "store", "detect", "associate", "locate")
+_SECTIONS = ("run", "store", "detect", "associate", "locate", "screen")
 
 
 def read_run_config(path: str | Path | None = None) -> RunConfig:
@@ -170,6 +177,10 @@ def run_config_from_mapping(raw: dict[str, Any]) -> RunConfig:
         values["associate"] = base(**changes)
     if "locate" in raw:
         values["locate"] = LocatorConfig(**_fields(LocatorConfig, _table(raw, "locate"), "locate"))
+    if "screen" in raw:
+        values["screen"] = ScreeningConfig(
+            **_fields(ScreeningConfig, _table(raw, "screen"), "screen")
+        )
     return RunConfig(**values)
 
 
@@ -341,4 +352,5 @@ def run_config_toml(config: RunConfig | None = None) -> str:
         lines += _section(cfg.locate, "locate")
     else:
         lines += ["\n# [locate]  (the associator's own locator settings unless given here)"]
+    lines += _section(cfg.screen, "screen")
     return "\n".join(lines).replace("\n\n\n", "\n\n") + "\n"

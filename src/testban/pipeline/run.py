@@ -65,6 +65,7 @@ from testban.records.css30 import (
     Wfdisc,
     jdate,
 )
+from testban.screening import screen_bulletin
 from testban.store import (
     Store,
     atomic,
@@ -690,6 +691,8 @@ class _Driver:
                 "origerr": bulletin.origerrs, "netmag": bulletin.netmags,
                 "stamag": bulletin.stamags,
             }  # fmt: skip
+            tables.update(screen_bulletin({**tables, "arrival": arrivals}, config=cfg.screen,
+                                          auth=cfg.auth))  # fmt: skip
             replace_events(
                 session, ws, we, tables, auth=cfg.auth, run_id=run_id, status=status,
                 counts=counts,
