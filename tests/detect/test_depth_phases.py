@@ -29,6 +29,9 @@ SRC = (10.0, 140.0)  # lat, lon
 # (distance °, azimuth ° from the source) of the single stations; one array at 60°/330°
 SITES = [(32, 20), (41, 75), (48, 130), (55, 200), (63, 260), (70, 300), (78, 45), (86, 160)]
 ARRAY = (60.0, 330.0)
+#: km east, north of the array's 9 elements (10 km aperture)
+ELEMENTS = [(0, 0), (5, 0), (-5, 0), (0, 5), (0, -5), (3.5, 3.5), (-3.5, 3.5), (3.5, -3.5),
+            (-3.5, -3.5)]  # fmt: skip
 
 
 def _wavelet(fs: float, f0: float = 1.5) -> np.ndarray:
@@ -74,8 +77,7 @@ def _scenario(depth: float, seed: int):
             stations.append(Station(code, lat, lon, statype="ar"))
             p = float(tt.predict("P", delta, depth).slowness) / 111.19
             baz = float(distance_azimuth(lat, lon, SRC[0], SRC[1])[1])
-            for k, (de, dn) in enumerate([(0, 0), (5, 0), (-5, 0), (0, 5), (0, -5),
-                                          (3.5, 3.5), (-3.5, 3.5), (3.5, -3.5), (-3.5, -3.5)]):  # fmt: skip
+            for k, (de, dn) in enumerate(ELEMENTS):
                 el = f"AR{k}"
                 stations.append(Station(el, lat, lon, refsta=code, deast=de, dnorth=dn))
                 # plane-wave delay of the element after the reference point

@@ -150,8 +150,8 @@ def search_depth_phases(
         if asc.phase not in P_PHASES or arr is None or arr.sta in seen or arr.sta not in network:
             continue
         lat, lon, _ = network.coordinates(arr.sta)
-        delta, _, baz = distance_azimuth(origin.lat, origin.lon, lat, lon)
-        delta, baz = float(delta), float(baz)
+        dist, _, back = distance_azimuth(origin.lat, origin.lon, lat, lon)
+        delta, baz = float(dist), float(back)
         if not cfg.min_delta <= delta <= cfg.max_delta:
             continue
         seen.add(arr.sta)

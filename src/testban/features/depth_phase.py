@@ -231,7 +231,7 @@ class NetworkDepth(NamedTuple):
     nsta: int  # stations with a candidate matching a depth phase at that depth
     matches: dict[int, dict[str, int]]  # station index -> {phase: candidate index}
     implied: dict[int, dict[str, float]]  # station index -> {phase: depth (km) it implies}
-    count: np.ndarray  # station delays (pP, sP) explained at each grid depth
+    explained: np.ndarray  # station delays (pP, sP) explained at each grid depth
     depths: np.ndarray  # the grid (km)
 
 
@@ -252,8 +252,9 @@ def network_depth(
 ) -> NetworkDepth:
     """The depth on ``depths`` whose predicted delays (``curves`` per station, from
     :func:`delay_curves`) match the most station delays (pP, sP) within ``tolerance``;
-    ties go to the larger summed log STA/LTA, pP weighted over sP (:data:`PREFERENCE`). The depth returned is the median of the
-    depths the matched candidates imply (pP and sP each), which is not tied to the grid.
+    ties go to the larger summed log STA/LTA, pP weighted over sP (:data:`PREFERENCE`).
+    The depth returned is the median of the depths the matched candidates imply (pP and
+    sP each), which is not tied to the grid.
     """
     nh = depths.size
     count = np.zeros(nh)
@@ -289,8 +290,8 @@ def network_depth(
     # one candidate cannot be both pP and sP at a station: keep the closer fit
     for s, m in matches.items():
         if len(set(m.values())) < len(m):
-            d = {ph: curves[s][ph][k] for ph in m}
-            keep = min(m, key=lambda ph: abs(candidates[s][m[ph]].lag - d[ph]))
+            pred = {ph: curves[s][ph][k] for ph in m}
+            keep = min(m, key=lambda ph: abs(candidates[s][m[ph]].lag - pred[ph]))
             matches[s] = {keep: m[keep]}
             implied[s] = {keep: implied[s][keep]}
     nsta = len(matches)
