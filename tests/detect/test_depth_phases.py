@@ -22,6 +22,7 @@ from testban.locate import locate
 from testban.network import Network, Station
 from testban.records.css30 import Arrival, Assoc
 from testban.traveltime import destination, distance_azimuth, travel_times
+from tests.conftest import shared_path
 
 FS = 20.0
 T0 = 1700000000.0
@@ -138,3 +139,19 @@ def test_functions_peak_at_an_echo(seed: int):
     for f in (fn.snr, fn.cc, fn.cepstrum):
         lag = fn.lags[later][np.nanargmax(f[later])]
         assert abs(lag - 30.0) < 1.5, f
+
+
+@pytest.mark.shared
+@pytest.mark.xfail(
+    strict=True,
+    reason="issue 11 goal: pP of the 583 km Sea of Okhotsk event found on the YKA beam; "
+    "measured: its STA/LTA over the coda is 2.25 (< 2.5), no pP candidate "
+    "(BENCHMARKS.md, Depth phases)",
+)
+def test_yka_deep_event_pp_found():
+    shared_path("arrays", "yka_20120814")
+    from bench.depth_phases import CASES, run_case
+
+    r = run_case(*CASES[0])
+    assert "pP" in {ph for m in r["matches"].values() for ph in m}
+    assert abs(r["depth"] - 583.2) <= 15.0
