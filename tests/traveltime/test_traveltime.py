@@ -6,7 +6,14 @@ import numpy as np
 import pytest
 from obspy.taup import TauPyModel
 
-from testban.traveltime import TAUP_PHASES, TravelTimes, distance_azimuth, travel_times
+from testban.traveltime import (
+    KM_PER_DEG,
+    TAUP_PHASES,
+    TravelTimes,
+    distance_azimuth,
+    pwp_delay,
+    travel_times,
+)
 from testban.traveltime import tables as tables_mod
 
 TOLERANCE = {"P": 0.05, "S": 0.05}  # s; 0.2 s for the other phases
@@ -60,6 +67,35 @@ def test_slowness_and_dtdh_are_derivatives(tt: TravelTimes, taup: TauPyModel) ->
         assert abs(float(pred.dtdh) - (down - up) / 2.0) < 0.003
     # pP gets later with depth, P earlier.
     assert tt.predict("pP", 60.0, 100.0).dtdh > 0 > tt.predict("P", 60.0, 100.0).dtdh
+
+
+def test_depth_phases_match_taup(tt: TravelTimes, taup: TauPyModel) -> None:
+    """pP and sP over the teleseismic range where depth phases are read (25–95°) and every
+    source depth (0–700 km): within 0.05 s of TauP, and sP − pP grows with depth."""
+    rng = np.random.default_rng(20261208)
+    worst = {"pP": 0.0, "sP": 0.0}
+    for d, h in zip(rng.uniform(25, 95, 40), rng.uniform(1, 700, 40), strict=True):
+        arrivals = taup.get_travel_times(float(h), float(d), phase_list=["pP", "sP"])
+        for phase in worst:
+            ref = min(a.time for a in arrivals if a.name == phase)
+            worst[phase] = max(worst[phase], abs(float(tt.time(phase, d, h)) - ref))
+    assert max(worst.values()) < 0.05, worst
+    lag = tt.time("sP", 60.0, [50.0, 200.0, 600.0]) - tt.time("pP", 60.0, [50.0, 200.0, 600.0])
+    assert np.all(np.diff(lag) > 0) and lag[0] > 0
+    # dT/dh of sP is the up-going S leg's vertical slowness: larger than pP's.
+    assert tt.predict("sP", 60.0, 200.0).dtdh > tt.predict("pP", 60.0, 200.0).dtdh > 0
+
+
+def test_pwp_is_pp_plus_water_legs(tt: TravelTimes) -> None:
+    """pwP − pP: 2w/v at vertical incidence, less for an inclined ray, 0 without water."""
+    assert float(pwp_delay(0.0, 3.0)) == pytest.approx(2 * 3.0 / 1.5)
+    p = 6.0  # s/° ≈ P at 60°: sin i = 1.5 p / 111.19 in the water
+    cos_i = np.sqrt(1 - (1.5 * p / KM_PER_DEG) ** 2)
+    assert float(pwp_delay(p, 4.0)) == pytest.approx(2 * 4.0 / 1.5 * cos_i)
+    assert float(pwp_delay(p, 0.0)) == 0.0
+    pw = tt.predict_pwp(60.0, 100.0, 4.0)
+    pp = tt.predict("pP", 60.0, 100.0)
+    assert 5.0 < float(pw.time - pp.time) < 2 * 4.0 / 1.5
 
 
 def test_first_arrival_names(tt: TravelTimes) -> None:

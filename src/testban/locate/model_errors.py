@@ -63,6 +63,8 @@ TIME_MODEL_ERRORS: dict[str, tuple[tuple[float, ...], tuple[float, ...]]] = {
     "Rg": ((0, 3), (1.5, 3.0)),
     "PKP": ((0, 180), (1.5, 1.5)),
     "pP": ((0, 180), (1.5, 1.5)),
+    # sP: pP's plus its up-going S leg (1–2 % S-speed uncertainty over ≲ 150 s at 700 km)
+    "sP": ((0, 180), (2.0, 2.0)),
     "LR": ((0, 180), (20.0, 60.0)),
     "T": ((0, 180), (5.0, 60.0)),
     "I": ((0, 10, 20, 180), (50.0, 400.0, 800.0, 5000.0)),

@@ -27,13 +27,15 @@ PHASE_ALIASES: dict[str, str] = {
     "P": "P", "p": "P", "Pn": "Pn", "Pg": "Pg", "Pb": "Pg", "P*": "Pg",
     "S": "S", "s": "S", "Sn": "Sn", "Lg": "Lg", "Sg": "Lg", "Sb": "Lg", "S*": "Lg", "Rg": "Rg",
     "LR": "LR", "PKP": "PKP", "PKPdf": "PKP", "PKIKP": "PKP", "PKPbc": "PKP", "PKPab": "PKP",
-    "PKiKP": "PKP", "pP": "pP", "T": "T", "H": "T", "I": "I",
+    "PKiKP": "PKP", "pP": "pP", "sP": "sP", "T": "T", "H": "T", "I": "I",
 }  # fmt: skip
+# pwP (pP reflected at the sea surface) has no entry: its time needs the water depth above
+# the source (:meth:`testban.traveltime.TravelTimes.predict_pwp`), so it is never defining.
 
 #: Table phases that are P waves at the receiver (for the elevation correction).
-P_LIKE = ("P", "Pn", "Pg", "PKP", "pP")
+P_LIKE = ("P", "Pn", "Pg", "PKP", "pP", "sP")
 #: Depth phases (CSS3.0 ``origin.ndp`` counts them; they make ``dtype`` "d").
-DEPTH_PHASES = ("pP",)
+DEPTH_PHASES = ("pP", "sP")
 
 #: Surface velocities (km/s) below the receiver for the elevation correction: the upper
 #: crust of iasp91 (Kennett & Engdahl 1991), P 5.80, S 3.36.

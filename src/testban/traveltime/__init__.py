@@ -17,9 +17,11 @@ from testban.traveltime.service import (
     KM_PER_DEG,
     P_TYPES,
     S_TYPES,
+    WATER_SPEED,
     ConstantSpeed,
     Prediction,
     TravelTimes,
+    pwp_delay,
     travel_times,
 )
 from testban.traveltime.tables import MODELS, TAUP_PHASES, Tables, build_tables, get_tables
@@ -35,10 +37,12 @@ __all__ = [
     "Prediction",
     "Tables",
     "TravelTimes",
+    "WATER_SPEED",
     "build_tables",
     "destination",
     "distance_azimuth",
     "geocentric_latitude",
     "get_tables",
+    "pwp_delay",
     "travel_times",
 ]

@@ -23,7 +23,7 @@ from pathlib import Path
 import numpy as np
 
 #: Bump when the grid, the phase set or the file layout changes: old caches are ignored.
-TABLE_VERSION = 1
+TABLE_VERSION = 2
 
 #: Distance nodes (°): 0.05° to 2° (near-source curvature of shallow sources), 0.2° to 30°
 #: where regional phases live and the 410/660 km triplications bend the first-arrival curve
@@ -85,7 +85,10 @@ DISCONTINUITY_GAP = 0.001
 
 #: Table phases and the TauP phases whose earliest arrival defines them. "P" and "S"
 #: include the up-going "p"/"s" that arrive first from deep sources at short range;
-#: "PKP" is the first core phase (PKIKP = PKPdf, or PKPab/bc where earlier).
+#: "PKP" is the first core phase (PKIKP = PKPdf, or PKPab/bc where earlier). The depth
+#: phases pP and sP (up-going P or S reflected as P at the free surface above the source)
+#: are what resolves the depth of teleseismic events; pwP (reflected at the sea surface)
+#: is not in TauP's water-free iasp91/ak135 and is :func:`pwp_delay` after pP.
 TAUP_PHASES: dict[str, tuple[str, ...]] = {
     "P": ("p", "P"),
     "S": ("s", "S"),
@@ -94,6 +97,7 @@ TAUP_PHASES: dict[str, tuple[str, ...]] = {
     "Sn": ("Sn",),
     "pP": ("pP",),
     "PKP": ("PKIKP", "PKP"),
+    "sP": ("sP",),
 }
 
 MODELS = ("iasp91", "ak135")
@@ -223,7 +227,10 @@ def build_tables(model: str = "iasp91") -> Tables:
             # Up-going p/s never turn: one smooth branch. Others split at critical slownesses.
             upgoing = phase.name[0].islower() and len(phase.name) == 1
             mid = 0.5 * (slow[:-1] + slow[1:])
-            part = np.zeros(mid.size, int) if upgoing else np.searchsorted(crit[wave], mid)
+            # The turning leg sets the critical slownesses: P for sP (S only up to the
+            # surface), the source wave for the others.
+            turn = "p" if phase.name == "sP" else wave
+            part = np.zeros(mid.size, int) if upgoing else np.searchsorted(crit[turn], mid)
             for b in np.unique(part):
                 pairs = np.flatnonzero(part == b)
                 sel = np.union1d(pairs, pairs + 1)
