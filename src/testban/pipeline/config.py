@@ -42,6 +42,7 @@ from typing import Any
 from testban.associate import AssociatorConfig
 from testban.detect.config import DetectConfig, from_mapping
 from testban.locate import LocatorConfig
+from testban.pipeline.event_measure import SurfaceWaveConfig
 
 __all__ = [
     "ASSOCIATION_PAD",
@@ -92,6 +93,8 @@ class RunConfig:
     #: Locator settings of the formed events (the ``[locate]`` table); None keeps the
     #: associator's own (derived from ``[associate]``).
     locate: LocatorConfig | None = None
+    #: Surface-wave magnitude of the formed events (the ``[surface]`` table).
+    surface: SurfaceWaveConfig = field(default_factory=SurfaceWaveConfig)
 
     @property
     def lookahead(self) -> int:
@@ -112,7 +115,7 @@ class RunConfig:
 
 
 _RUN_KEYS = ("window", "label", "auth", "redo", "history")
-_SECTIONS = ("run", "store", "detect", "associate", "locate")
+_SECTIONS = ("run", "store", "detect", "associate", "locate", "surface")
 
 
 def read_run_config(path: str | Path | None = None) -> RunConfig:
@@ -170,6 +173,9 @@ def run_config_from_mapping(raw: dict[str, Any]) -> RunConfig:
         values["associate"] = base(**changes)
     if "locate" in raw:
         values["locate"] = LocatorConfig(**_fields(LocatorConfig, _table(raw, "locate"), "locate"))
+    if "surface" in raw:
+        table = _table(raw, "surface")
+        values["surface"] = SurfaceWaveConfig(**_fields(SurfaceWaveConfig, table, "surface"))
     return RunConfig(**values)
 
 
@@ -341,4 +347,5 @@ def run_config_toml(config: RunConfig | None = None) -> str:
         lines += _section(cfg.locate, "locate")
     else:
         lines += ["\n# [locate]  (the associator's own locator settings unless given here)"]
+    lines += _section(cfg.surface, "surface")
     return "\n".join(lines).replace("\n\n\n", "\n\n") + "\n"

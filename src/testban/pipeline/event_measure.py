@@ -19,6 +19,7 @@ and ``netmag``.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import math
 from collections.abc import Callable, Sequence
@@ -37,7 +38,7 @@ from testban.features.surface_wave import (
 )
 from testban.io.problems import ReadProblem
 from testban.magnitude import MS_DELTA, MS_VMAX_DELTA, ms_station, ms_vmax_station
-from testban.magnitude.tables import network_magnitudes
+from testban.magnitude.tables import network_magnitudes, with_magnitudes
 from testban.network import Network
 from testban.records.css30 import Amplitude, Netmag, Origin, Stamag
 from testban.traveltime import distance_azimuth, travel_times
@@ -285,3 +286,32 @@ def archive_reader(sources: Sequence[Any]) -> Reader:
         return stream, problems
 
     return read
+
+
+def with_surface_waves(
+    bulletin: Any,
+    sources: Sequence[Any],
+    network: Network,
+    config: SurfaceWaveConfig | None = None,
+) -> Any:
+    """A window's bulletin (``origins``, ``netmags``, ``stamags``, ``amplitudes``,
+    ``problems``) with the Ms of its origins added: ``ms_ave``/``ms_mle`` rows after its
+    own magids, the origins' ``ms``/``msid`` set. The records come from ``sources``
+    (:func:`archive_reader`), read as far past the window as the Rayleigh waves need."""
+    cfg = config or SurfaceWaveConfig()
+    if not cfg.enabled or not bulletin.origins:
+        return bulletin
+    first = max((m.magid for m in bulletin.netmags), default=0) + 1
+    rows = measure_surface_waves(
+        bulletin.origins, archive_reader(sources), network, cfg,
+        auth=bulletin.origins[0].auth, first_magid=first,
+    )  # fmt: skip
+    netmags = list(bulletin.netmags) + rows.netmags
+    return dataclasses.replace(
+        bulletin,
+        origins=with_magnitudes(bulletin.origins, netmags),
+        netmags=netmags,
+        stamags=list(bulletin.stamags) + rows.stamags,
+        amplitudes=list(bulletin.amplitudes) + rows.amplitudes,
+        problems=list(bulletin.problems) + rows.problems,
+    )
