@@ -181,7 +181,7 @@ def measure_origin(
                         "no instrument response: amplitude not in nm "
                         "(set assume_units for displacement records)",
                         seed_id=tr.id,
-                        severity="warning",
+                        severity="info",
                     )
                 )
                 continue  # fmt: skip
