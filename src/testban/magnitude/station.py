@@ -12,6 +12,14 @@ Formulas (A in nm, T in s, Δ in degrees, h in km):
 * Ms (IDC): ``log10(A/T) + (1/3) log10 Δ + (1/2) log10 sin Δ + 0.0046 Δ + 2.370``; Rezapour
   & Pearce (1998, BSSA 88(1), 43–61, their "Mts", the dispersion and geometrical spreading
   form); A vertical Rayleigh displacement at 18–22 s, used 20–160°.
+* Ms(VMAX) (Russell 2006, BSSA 96(2), 665–677, "Ms(b)"; used as Bonner et al. 2006,
+  BSSA 96(2), 678–696, "Ms(VMAX)"): ``log10(a_b) + (1/2) log10 sin Δ + 0.0031 (20/T)^1.8 Δ
+  - 0.66 log10(20/T) - log10(fc) - 0.43``; ``a_b`` the zero-to-peak amplitude (nm) of the
+  record after a 3rd-order zero-phase Butterworth band-pass ``1/T ± fc``,
+  ``fc ≤ 0.6/(T sqrt Δ)``, T = 8–25 s. The amplitude term is ``log10(a_b)``, not
+  ``log10(a_b/T)`` (Russell's abstract); with ``log10(A/T)`` a 20 s wave at 50° would read
+  about 1.3 units below the Rezapour–Pearce value instead of near it. Used here at
+  regional distances (2–20°), where the Rezapour–Pearce formula is not defined.
 * ML (IDC): ``log10(A) + B(Δ)``; A the IDC ``SBSNR`` amplitude (nm, vertical, short-period
   beam in a 4.5 s window, not a Wood–Anderson amplitude), B the IDC's global average curve
   (0–29°; the IDC uses it to 20°).
@@ -33,6 +41,11 @@ from scipy.interpolate import CubicSpline, RectBivariateSpline
 #: Distance ranges (degrees, inclusive) in which each scale gives a defining station value.
 MB_DELTA = (20.0, 105.0)
 MS_DELTA = (20.0, 160.0)
+#: Distances (°) at which the variable-period Ms(VMAX) is used: from two degrees (the 25 s
+#: Rayleigh wave is then three wavelengths from the source) to where Ms(IDC) takes over.
+MS_VMAX_DELTA = (2.0, 20.0)
+#: Centre periods (s) of Ms(VMAX) (Bonner et al. 2006).
+MS_VMAX_PERIOD = (8.0, 25.0)
 ML_DELTA = (0.0, 20.0)
 MBLG_DELTA = (0.5, 30.0)
 #: Surface-wave periods (s) accepted for Ms.
@@ -154,6 +167,35 @@ def ms_station(
     return np.where(ok, _log_ratio(amp_nm, t) + ms_correction(np.where(ok, d, 90.0)), np.nan)
 
 
+def ms_vmax_station(
+    amp_nm: ArrayLike,
+    per_s: ArrayLike,
+    delta_deg: ArrayLike,
+    fc_hz: ArrayLike,
+    *,
+    delta_range: tuple[float, float] | None = MS_VMAX_DELTA,
+    period_range: tuple[float, float] | None = MS_VMAX_PERIOD,
+) -> np.ndarray:
+    """Russell's (2006) variable-period station Ms from a band's filtered amplitude ``a_b``
+    (nm, zero-to-peak), centre period ``T`` (s) and half band width ``fc`` (Hz); NaN
+    outside the distance or period range or for non-positive values."""
+    d = np.asarray(delta_deg, float)
+    t = np.asarray(per_s, float)
+    fc = np.asarray(fc_hz, float)
+    ok = _in(d, delta_range) & _in(t, period_range) & (d > 0) & (d < 180) & (t > 0) & (fc > 0)
+    ds = np.where(ok, d, 90.0)
+    ts = np.where(ok, t, 20.0)
+    r = 20.0 / ts
+    corr = (
+        0.5 * np.log10(np.sin(np.radians(ds)))
+        + 0.0031 * r**1.8 * ds
+        - 0.66 * np.log10(r)
+        - np.log10(np.where(ok, fc, 1.0))
+        - 0.43
+    )
+    return np.where(ok, _log_ratio(amp_nm, None) + corr, np.nan)
+
+
 def ml_station(
     amp_nm: ArrayLike,
     delta_deg: ArrayLike,
@@ -184,6 +226,7 @@ def mblg_station(
 RANGES: dict[str, tuple[tuple[float, float], tuple[float, float] | None]] = {
     "mb": (MB_DELTA, None),
     "ms": (MS_DELTA, MS_PERIOD),
+    "msvmax": (MS_VMAX_DELTA, MS_VMAX_PERIOD),
     "ml": (ML_DELTA, None),
     "mblg": (MBLG_DELTA, None),
 }

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import dataclasses
 import os
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, NamedTuple
@@ -253,6 +253,7 @@ def network_magnitudes(
     first_magid: int = 1,
     net: str = "testban",
     auth: str = "testban",
+    detected: Callable[[Stamag], bool] | None = None,
 ) -> tuple[list[Netmag], list[Stamag]]:
     """Network magnitudes per origin and type, and the station rows renamed to them.
 
@@ -262,8 +263,11 @@ def network_magnitudes(
     named after a network magnitude (``mb_ave``, ``mb_mle``; e.g. an IDC ``stamag``)
     give only that one. Only ``magdef = 'd'`` rows enter; ML is weighted by 1/σ² of each
     row's ``uncertainty`` when all are positive. Returns ``(netmags, stamags)`` with
-    ``magid``, ``magres`` and ``magdef`` filled in.
+    ``magid``, ``magres`` and ``magdef`` filled in. ``detected`` tells detections from
+    upper bounds (default: a row with an arrival, ``arid != -1``; surface-wave rows have
+    no arrival and say it otherwise).
     """
+    is_detection = detected or (lambda r: r.arid != -1)
     groups: dict[tuple[int, str], list[Stamag]] = {}
     for r in stamags:
         groups.setdefault((r.orid, r.magtype), []).append(r)
@@ -280,11 +284,11 @@ def network_magnitudes(
             continue
         sc = SCALES[key]
         m = np.array([r.magnitude for r in rows], float)
-        detected = np.array([r.arid != -1 for r in rows])
+        det = np.array([is_detection(r) for r in rows], bool)
         defining = np.array([r.magdef == "d" for r in rows])
         for kind in kinds:
             if kind == "mean":
-                sel = [i for i in range(len(rows)) if detected[i]]
+                sel = [i for i in range(len(rows)) if det[i]]
                 if not sel:
                     continue
                 sub = [rows[i] for i in sel]
@@ -295,10 +299,10 @@ def network_magnitudes(
                     est = network_mean(m[sel], defining[sel], trim=trim, single_sd=sc.station_sd)
                 name = sc.mean_name if magtype in SCALES else magtype
             else:
-                if sc.mle_name is None or detected.all() or not detected.any():
+                if sc.mle_name is None or det.all() or not det.any():
                     continue
                 sub = rows
-                est = network_mle(m, detected, defining, sigma=sigma or sc.station_sd)
+                est = network_mle(m, det, defining, sigma=sigma or sc.station_sd)
                 name = sc.mle_name
             if not np.isfinite(est.magnitude):
                 continue

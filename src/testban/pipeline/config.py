@@ -45,6 +45,7 @@ from typing import Any
 from testban.associate import AssociatorConfig
 from testban.detect.config import DetectConfig, from_mapping
 from testban.locate import LocatorConfig
+from testban.pipeline.event_measure import SurfaceWaveConfig
 from testban.screening import ScreeningConfig
 
 __all__ = [
@@ -96,6 +97,8 @@ class RunConfig:
     #: Locator settings of the formed events (the ``[locate]`` table); None keeps the
     #: associator's own (derived from ``[associate]``).
     locate: LocatorConfig | None = None
+    #: Surface-wave magnitude of the formed events (the ``[surface]`` table).
+    surface: SurfaceWaveConfig = field(default_factory=SurfaceWaveConfig)
     #: Event screening of the formed events (the ``[screen]`` table): the lines and
     #: station scatters of the IDC's criteria.
     screen: ScreeningConfig = field(default_factory=ScreeningConfig)
@@ -119,7 +122,7 @@ class RunConfig:
 
 
 _RUN_KEYS = ("window", "label", "auth", "redo", "history")
-_SECTIONS = ("run", "store", "detect", "associate", "locate", "screen")
+_SECTIONS = ("run", "store", "detect", "associate", "locate", "surface", "screen")
 
 
 def read_run_config(path: str | Path | None = None) -> RunConfig:
@@ -177,6 +180,9 @@ def run_config_from_mapping(raw: dict[str, Any]) -> RunConfig:
         values["associate"] = base(**changes)
     if "locate" in raw:
         values["locate"] = LocatorConfig(**_fields(LocatorConfig, _table(raw, "locate"), "locate"))
+    if "surface" in raw:
+        table = _table(raw, "surface")
+        values["surface"] = SurfaceWaveConfig(**_fields(SurfaceWaveConfig, table, "surface"))
     if "screen" in raw:
         values["screen"] = ScreeningConfig(
             **_fields(ScreeningConfig, _table(raw, "screen"), "screen")
@@ -352,5 +358,6 @@ def run_config_toml(config: RunConfig | None = None) -> str:
         lines += _section(cfg.locate, "locate")
     else:
         lines += ["\n# [locate]  (the associator's own locator settings unless given here)"]
+    lines += _section(cfg.surface, "surface")
     lines += _section(cfg.screen, "screen")
     return "\n".join(lines).replace("\n\n\n", "\n\n") + "\n"

@@ -54,6 +54,7 @@ from testban.io.problems import ReadProblem
 from testban.magnitude import network_magnitudes, station_magnitudes, with_magnitudes
 from testban.network import Network
 from testban.pipeline.config import ASSOCIATION_PAD, RunConfig
+from testban.pipeline.event_measure import with_surface_waves
 from testban.records.css30 import (
     Amplitude,
     Arrival,
@@ -353,6 +354,7 @@ class WindowBulletin:
     netmags: list[Netmag]
     stamags: list[Stamag]
     problems: list[ReadProblem]
+    amplitudes: list[Amplitude] = field(default_factory=list)  # the events' own (LR)
 
 
 def form_events(
@@ -682,6 +684,9 @@ class _Driver:
                     used, cfg.auth,
                 ).result()  # fmt: skip
                 rep.reassociated = True
+            bulletin = self.executor.submit(
+                with_surface_waves, bulletin, self.sources, self.network, cfg.surface
+            ).result()  # Ms: reads the records the Rayleigh waves need, past the window
             rep.problems += bulletin.problems
             rep.events = len(bulletin.origins)
             status = "done" if complete else "partial"
@@ -689,7 +694,7 @@ class _Driver:
             tables = {
                 "origin": bulletin.origins, "assoc": bulletin.assocs,
                 "origerr": bulletin.origerrs, "netmag": bulletin.netmags,
-                "stamag": bulletin.stamags,
+                "stamag": bulletin.stamags, "amplitude": bulletin.amplitudes,
             }  # fmt: skip
             tables.update(screen_bulletin({**tables, "arrival": arrivals}, config=cfg.screen,
                                           auth=cfg.auth))  # fmt: skip

@@ -114,6 +114,12 @@ def replace_window(
         orids = sa.select(o.c.orid).where(o.c.auth == auth, _in_window(o, t0, t1))
         ev = TABLES_SQL["event"]
         deleted["event"] = _delete(session, ev, ev.c.prefor.in_(orids))
+        # amplitudes measured for the events, not for an arrival (LR for Ms: arid -1)
+        amp, sm = TABLES_SQL["amplitude"], TABLES_SQL["stamag"]
+        event_amps = sa.select(sm.c.ampid).where(sm.c.orid.in_(orids))
+        deleted["amplitude"] = _delete(
+            session, amp, sa.and_(amp.c.arid == -1, amp.c.ampid.in_(event_amps))
+        )
         for name in ORIGIN_CHILDREN:
             t = TABLES_SQL[name]
             deleted[name] = _delete(session, t, t.c.orid.in_(orids))
@@ -122,7 +128,7 @@ def replace_window(
             a = TABLES_SQL["arrival"]
             arids = sa.select(a.c.arid).where(a.c.auth == arrival_auth, _in_window(a, t0, t1))
             amp = TABLES_SQL["amplitude"]
-            deleted["amplitude"] = _delete(session, amp, amp.c.arid.in_(arids))
+            deleted["amplitude"] += _delete(session, amp, amp.c.arid.in_(arids))
             deleted["arrival"] = _delete(session, a, a.c.arid.in_(arids))
         inserted = {name: _insert(session, name, rows) for name, rows in materialised.items()}
         if run_id is not None:
@@ -229,12 +235,13 @@ def replace_events(
 ) -> Replaced:
     """Replace window ``[t0, t1)``'s automatic events of ``auth`` by ``tables``, keeping ids.
 
-    ``tables`` holds ``origin``, ``assoc``, ``origerr``, ``netmag`` and ``stamag`` rows (and
-    optionally ``screen`` and ``evchar``) with provisional ids (orid, magid). An origin
-    equal to a stored one (:func:`origin_key`) keeps its orid and evid, a network magnitude
-    its magid (same orid and magtype); the others get new ids. One ``event`` row per origin
-    (preferred: itself) is written. With ``run_id`` the run row is marked ``status`` in the
-    same transaction.
+    ``tables`` holds ``origin``, ``assoc``, ``origerr``, ``netmag`` and ``stamag`` rows with
+    provisional ids (orid, magid), optionally the events' own ``amplitude`` rows
+    (``arid = -1``, e.g. LR for Ms) that stamag rows name by ``ampid``, and their
+    ``screen`` and ``evchar`` rows. An origin equal to a stored one (:func:`origin_key`)
+    keeps its orid and evid, a network magnitude its magid (same orid and magtype); the
+    others get new ids. One ``event`` row per origin (preferred: itself) is written. With
+    ``run_id`` the run row is marked ``status`` in the same transaction.
     """
     origins = list(tables.get("origin", []))
     to, tn, te = TABLES_SQL["origin"], TABLES_SQL["netmag"], TABLES_SQL["event"]
@@ -258,6 +265,36 @@ def replace_events(
     magid_of = dict(zip(mag_keys, keep_ids(session, "magid", mag_keys, old_mag), strict=True))
     netmag_magid = {m.magid: magid_of[(orid_of[m.orid], m.magtype)] for m in netmags}  # type: ignore[attr-defined]
 
+    # Amplitudes of the events themselves (arid -1, e.g. LR for Ms) hang on stamag.ampid:
+    # a key (orid, sta, amptype) keeps its stored ampid.
+    event_amps = [a for a in tables.get("amplitude", []) if a.arid == -1]  # type: ignore[attr-defined]
+    amp_key = {
+        m.ampid: (orid_of[m.orid], m.sta)  # type: ignore[attr-defined]
+        for m in tables.get("stamag", [])
+        if m.ampid > 0 and m.arid == -1  # type: ignore[attr-defined]
+    }
+    event_amps = [a for a in event_amps if a.ampid in amp_key]  # type: ignore[attr-defined]
+    ampid_of: dict[int, int] = {}
+    if event_amps:
+        ts, tm = TABLES_SQL["stamag"], TABLES_SQL["amplitude"]
+        old_pairs = read_rows(session, "stamag", sa.and_(ts.c.orid.in_(old_orids), ts.c.arid == -1))
+        old_types = {
+            a.ampid: a.amptype  # type: ignore[attr-defined]
+            for a in read_rows(
+                session,
+                "amplitude",
+                tm.c.ampid.in_([m.ampid for m in old_pairs]),  # type: ignore[attr-defined]
+            )
+        }
+        old_amp = {
+            (m.orid, m.sta, old_types[m.ampid]): m.ampid  # type: ignore[attr-defined]
+            for m in old_pairs
+            if m.ampid in old_types  # type: ignore[attr-defined]
+        }
+        keys = [(*amp_key[a.ampid], a.amptype) for a in event_amps]  # type: ignore[attr-defined]
+        new_ids = keep_ids(session, "ampid", keys, old_amp)
+        ampid_of = {a.ampid: i for a, i in zip(event_amps, new_ids, strict=True)}  # type: ignore[attr-defined]
+
     def renumbered(name: str, **extra: Any) -> list[Record]:
         return [
             _with(r, orid=orid_of[r.orid], **{k: f(r) for k, f in extra.items()})  # type: ignore[attr-defined]
@@ -280,10 +317,15 @@ def replace_events(
             "netmag", magid=lambda m: netmag_magid[m.magid], evid=lambda m: evid_of[m.orid]
         ),
         "stamag": renumbered(
-            "stamag", magid=lambda m: netmag_magid.get(m.magid, -1), evid=lambda m: evid_of[m.orid]
-        ),
+            "stamag",
+            magid=lambda m: netmag_magid.get(m.magid, -1),
+            evid=lambda m: evid_of[m.orid],
+            ampid=lambda m: ampid_of.get(m.ampid, m.ampid) if m.arid == -1 else m.ampid,
+        ),  # fmt: skip
         "event": [Event(evid=o.evid, prefor=o.orid, auth=auth) for o in new_origins],  # type: ignore[attr-defined]
     }
+    if event_amps:
+        rows["amplitude"] = [_with(a, ampid=ampid_of[a.ampid]) for a in event_amps]  # type: ignore[attr-defined]
     for name in ("screen", "evchar"):  # screening of the window's events, when given
         if name in tables:
             rows[name] = renumbered(name, evid=lambda r: evid_of[r.orid])
