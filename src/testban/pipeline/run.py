@@ -55,6 +55,7 @@ from testban.magnitude import network_magnitudes, station_magnitudes, with_magni
 from testban.network import Network
 from testban.pipeline.config import ASSOCIATION_PAD, RunConfig
 from testban.pipeline.event_measure import with_surface_waves
+from testban.pipeline.screen_measure import screening_measurements
 from testban.records.css30 import (
     Amplitude,
     Arrival,
@@ -696,8 +697,12 @@ class _Driver:
                 "origerr": bulletin.origerrs, "netmag": bulletin.netmags,
                 "stamag": bulletin.stamags, "amplitude": bulletin.amplitudes,
             }  # fmt: skip
-            tables.update(screen_bulletin({**tables, "arrival": arrivals}, config=cfg.screen,
-                                          auth=cfg.auth))  # fmt: skip
+            measured, measure_problems = self.executor.submit(
+                screening_measurements, bulletin.origins, self.sources, self.network, cfg.screen
+            ).result()  # regional P/S, P character: records read past the window as needed
+            rep.problems += measure_problems
+            tables.update(screen_bulletin({**tables, "arrival": arrivals}, measured,
+                                          config=cfg.screen, auth=cfg.auth))  # fmt: skip
             replace_events(
                 session, ws, we, tables, auth=cfg.auth, run_id=run_id, status=status,
                 counts=counts,

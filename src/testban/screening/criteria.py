@@ -52,6 +52,14 @@ class ScreeningConfig:
     min_mb_stations: int = 3
     #: Fewest stations with a regional P/S ratio for the P/S criterion.
     min_ps_stations: int = 1
+    #: Regional P/S operating point (log10, distance-corrected network mean): 0, i.e. P
+    #: as strong as S at high frequency. A double-couple source radiates S up to ~5×
+    #: P (log10 ≈ −0.7), an explosion no S at the source; provisional until a regional
+    #: earthquake population sets it (BENCHMARKS.md, Regional P/S).
+    ps_threshold: float = 0.0
+    #: Band (Hz) and phase pair of the P/S criterion (high frequency separates best).
+    ps_band: tuple[float, float] = (6.0, 8.0)
+    ps_pair: tuple[str, str] = ("Pn", "Lg")
     #: Confidence of the one-sided tests.
     confidence: float = CONFIDENCE
 
@@ -192,12 +200,15 @@ def ps_criterion(
     nsta: int,
     config: ScreeningConfig = IDC,
     missing: str = "no regional P/S ratio measured",
+    bound: str = "",
 ) -> Criterion:
     """Screened out when the distance-corrected regional log P/S lies below the
     earthquake-side line at the one-sided confidence (explosions have high P/S).
 
     ``value`` is the network mean of the stations' corrected log10 P/S, ``sigma`` its
-    standard deviation, ``threshold`` the discriminant's operating point.
+    standard deviation, ``threshold`` the operating point. ``bound`` "lower": S was under
+    the noise everywhere, so ``value`` is a lower bound — on the explosion side when above
+    the line, and saying nothing when below it.
     """
     if value is None or not math.isfinite(value) or nsta < config.min_ps_stations:
         return Criterion("ps", NOT_ASSESSED, missing, nsta=max(nsta, 0))
@@ -205,6 +216,13 @@ def ps_criterion(
         return Criterion("ps", NOT_ASSESSED, "no P/S operating point for these stations",
                          value, sigma or math.nan, nsta=nsta)  # fmt: skip
     s = sigma if sigma is not None and math.isfinite(sigma) and sigma > 0 else math.nan
+    if bound == "lower":
+        text = f"log10 P/S ≥ {_f(value)} ({nsta} sta; S under the noise)"
+        if value >= threshold:
+            return Criterion("ps", NOT_SCREENED_OUT, f"{text} ≥ {_f(threshold)}", value, s,
+                             threshold, nsta)  # fmt: skip
+        return Criterion("ps", NOT_ASSESSED, f"{text}: a lower bound under the line",
+                         value, s, threshold, nsta)  # fmt: skip
     if not math.isfinite(s):
         return Criterion("ps", NOT_ASSESSED, "P/S without an uncertainty", value, s,
                          threshold, nsta)  # fmt: skip

@@ -43,7 +43,8 @@ MS_TYPES = ("ms_ave", "ms", "ms_mle")
 
 
 class RegionalPS(Protocol):
-    """What the P/S criterion needs of a regional P/S measurement of one event."""
+    """What the P/S criterion needs of a regional P/S measurement of one event (an
+    optional ``bound`` attribute "lower" marks a lower bound)."""
 
     value: float
     uncertainty: float
@@ -151,7 +152,7 @@ def screen_event(
         ps_criterion(
             None if ps is None else ps.value, None if ps is None else ps.uncertainty,
             None if ps is None else ps.threshold, 0 if ps is None else ps.nsta, config,
-            measured.ps_missing,
+            measured.ps_missing, "" if ps is None else getattr(ps, "bound", ""),
         ),
         offshore(o, err, measured.hydroacoustic),
     ]  # fmt: skip
