@@ -261,8 +261,16 @@ def run(
     ] = None,
     arrays: ArraysOption = None,
     corrections: CorrectionsOption = None,
+    units: Annotated[
+        str | None,
+        typer.Option(
+            help="Units of records without a response (displacement): m, um or nm "
+            "\\[config: detect.assume_units, surface.assume_units]."
+        ),
+    ] = None,
 ) -> None:
-    """The whole chain over a time span: read → detect → associate → locate → size → store.
+    """The whole chain over a time span: read → detect → associate → locate → size → screen
+    → store.
 
     Windows already done are skipped (resume); re-running a window replaces its
     automatic events, never duplicates them.
@@ -287,6 +295,15 @@ def run(
     cfg = dataclasses.replace(cfg, **{k: v for k, v in given.items() if v is not None})
     if redo:
         cfg = dataclasses.replace(cfg, redo=True)
+    if units is not None:
+        from testban.features.amplitude import NM_PER_UNIT
+
+        if units not in NM_PER_UNIT:
+            raise typer.BadParameter(f"use one of {', '.join(NM_PER_UNIT)}", param_hint="--units")
+        cfg = dataclasses.replace(
+            cfg, detect=dataclasses.replace(cfg.detect, assume_units=units),
+            surface=dataclasses.replace(cfg.surface, assume_units=units),
+        )  # fmt: skip
     network, problems = _read_stations(stations, arrays)
     assert network is not None  # --stations is required here
     external, ext_amps = _read_external(arrivals, problems)

@@ -109,7 +109,13 @@ def test_magnitude_gate_just_in_and_just_out():
     assert magnitude_gate(3.5, 5, CFG) is None
     assert "below 3.5" in magnitude_gate(3.5 - EPS, 5, CFG)
     assert "fewer than 3" in magnitude_gate(4.0, 2, CFG)
-    assert magnitude_gate(None, 0, CFG) == "no network mb"
+    assert magnitude_gate(None, 0, CFG) == "no network mb (nor mb(Lg))"
+
+
+def test_regional_event_is_gated_on_mblg_only_without_mb():
+    assert magnitude_gate(None, 0, CFG, mblg=4.2, nlg=1) is None
+    assert "mb(Lg) 3.20 below" in magnitude_gate(None, 0, CFG, mblg=3.2, nlg=4)
+    assert "mb 3.00 below" in magnitude_gate(3.0, 10, CFG, mblg=4.5, nlg=4)  # mb wins
 
 
 def test_event_outcome_any_criterion_screens_out():

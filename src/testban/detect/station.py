@@ -35,6 +35,7 @@ from testban.detect.qc import assess, clean, dilate
 from testban.detect.stalta import bank_sta_lta
 from testban.detect.trigger import Trigger, pick_triggers
 from testban.features import amplitude_a52, array_fk, initial_phase, polarization
+from testban.features.amplitude import NM_PER_UNIT
 from testban.features.fk import slowness_vector
 from testban.io.problems import ReadProblem
 from testban.onset import pick_s, refine_onset
@@ -354,8 +355,11 @@ def _features(
         except KeyError:
             response = None
     scale = 1.0 if response is not None else unit.calib
+    known = response is not None or unit.calib != 1.0
+    if not known and config.assume_units in NM_PER_UNIT:  # displacement records, stated
+        scale, known = NM_PER_UNIT[config.assume_units], True
     amp, per = amplitude_a52(zamp * scale, fs, k, response)
-    units = "nm" if (response is not None or unit.calib != 1.0) else "counts"
+    units = "nm" if known else "counts"
     iphase = initial_phase(slow, per, rect, is_array=unit.is_array)
     a0, a1 = int(i0 + k - 0.5 * fs), int(i0 + k + 5.5 * fs)
     out.update(

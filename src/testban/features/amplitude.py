@@ -57,6 +57,11 @@ _DISPLACEMENT_POWER = {  # input unit -> (power of i*omega to reach displacement
 }
 
 
+#: Nanometres per sample unit of records that carry neither a response nor a calibration
+#: but are known to be displacement (``assume_units`` of detection and the Ms stage).
+NM_PER_UNIT: dict[str, float] = {"nm": 1.0, "um": 1e3, "mm": 1e6, "m": 1e9}
+
+
 def _unit_key(units: str | None) -> str | None:
     if not units:
         return None

@@ -29,6 +29,7 @@ from typing import Any
 import numpy as np
 from obspy import Stream, UTCDateTime
 
+from testban.features.amplitude import NM_PER_UNIT
 from testban.features.surface_wave import (
     A20_BAND,
     SurfaceWaveError,
@@ -49,7 +50,7 @@ log = logging.getLogger(__name__)
 Reader = Callable[[float, float, Sequence[str]], tuple[Stream, list[ReadProblem]]]
 
 #: Sample units of records without a response: nm per unit.
-_UNITS = {"nm": 1.0, "um": 1e3, "mm": 1e6, "m": 1e9}
+_UNITS = NM_PER_UNIT
 
 
 @dataclass(frozen=True)

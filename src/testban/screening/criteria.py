@@ -101,13 +101,28 @@ def sigma_from_interval(half_interval: float, conf: float) -> float:
     return half_interval / float(stats.norm.ppf(0.5 + conf / 2.0))
 
 
-def magnitude_gate(mb: float | None, nb: int, config: ScreeningConfig) -> str | None:
-    """Why an event is too small or too poorly measured to be screened (None when it may)."""
+def magnitude_gate(
+    mb: float | None,
+    nb: int,
+    config: ScreeningConfig,
+    mblg: float | None = None,
+    nlg: int = 0,
+) -> str | None:
+    """Why an event is too small or too poorly measured to be screened (None when it may).
+
+    The size gate takes the network mb; an event seen only at regional distances (no mb,
+    which is defined at 20–100°) is gated on its mb(Lg) instead (Nuttli's scale is tied
+    to mb). mb(Lg) never enters the mb:Ms criterion, whose line is drawn for mb.
+    """
     if mb is None or not math.isfinite(mb):
-        return "no network mb"
+        if mblg is None or not math.isfinite(mblg):
+            return "no network mb (nor mb(Lg))"
+        mb, nb, name = mblg, nlg, "mb(Lg)"
+    else:
+        name = "mb"
     if mb < config.min_mb:
-        return f"mb {_f(mb)} below {config.min_mb} (screening applies to mb ≥ {config.min_mb})"
-    if nb < config.min_mb_stations:
+        return f"{name} {_f(mb)} below {config.min_mb} (screening applies to mb ≥ {config.min_mb})"
+    if nb < config.min_mb_stations and name == "mb":
         return f"mb from {nb} station(s), fewer than {config.min_mb_stations}"
     return None
 

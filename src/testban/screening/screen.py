@@ -40,6 +40,7 @@ CRITERIA = ("depth", "mbms", "ps", "offshore")
 #: Network magnitude types that give the event's mb and Ms, most preferred first.
 MB_TYPES = ("mb_ave", "mb", "mb_mle")
 MS_TYPES = ("ms_ave", "ms", "ms_mle")
+MBLG_TYPES = ("mblg",)
 
 
 class RegionalPS(Protocol):
@@ -70,11 +71,16 @@ def _netmag(rows: list[Netmag], types: tuple[str, ...]) -> Netmag | None:
     return next((by_type[t] for t in types if t in by_type), None)
 
 
-def _magnitude(view: EventView, types: tuple[str, ...], column: str) -> tuple[float | None, int]:
-    """The event's magnitude of one family and its number of stations."""
+def _magnitude(
+    view: EventView, types: tuple[str, ...], column: str | None
+) -> tuple[float | None, int]:
+    """The event's magnitude of one family and its number of stations (from its netmag
+    rows, else from the origin's ``column`` when one is named)."""
     m = _netmag(view.netmags.get(view.preferred.orid, []), types)
     if m is not None:
         return m.magnitude, max(m.nsta, 0)
+    if column is None:
+        return None, 0
     value = getattr(view.preferred, column)
     return (value, 0) if has(value) else (None, 0)
 
@@ -156,7 +162,8 @@ def screen_event(
         ),
         offshore(o, err, measured.hydroacoustic),
     ]  # fmt: skip
-    gate = magnitude_gate(mb, nb, config)
+    mblg, nlg = _magnitude(view, MBLG_TYPES, None)
+    gate = magnitude_gate(mb, nb, config, mblg, nlg)
     if gate is not None:  # measured and shown, but not used to screen
         crits = [
             Criterion(
