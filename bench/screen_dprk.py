@@ -21,7 +21,6 @@ from obspy import UTCDateTime
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from run_dprk import REGIONAL, references, stations_csv  # noqa: E402
-
 from testban.network import read_network  # noqa: E402
 from testban.pipeline.config import RunConfig  # noqa: E402
 from testban.pipeline.run import run_pipeline, sources_from_paths  # noqa: E402
