@@ -267,7 +267,10 @@ def offshore_criterion(
     when no hydroacoustic measurement exists.
     """
     if not at_sea:
-        where = "reaches the coast zone" if near_coast else "reaches land"
+        if region == "epicentre":
+            where = "lies in the coast zone" if near_coast else "lies on land"
+        else:
+            where = "reaches the coast zone" if near_coast else "reaches land"
         return Criterion("offshore", NOT_SCREENED_OUT, f"{region} {where}",
                          min_coast_km, threshold=0.0)  # fmt: skip
     if hydroacoustic is None:
