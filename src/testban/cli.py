@@ -7,6 +7,7 @@ notebook would, and reports with Rich.
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -611,13 +612,62 @@ def screen(
         list[str] | None,
         typer.Option("--format", help="Screened bulletin format(s): ims1.0, quakeml, csv."),
     ] = None,
+    waveforms: Annotated[
+        list[Path] | None,
+        typer.Option(
+            help="Waveform files or folders: regional P/S and P character are "
+            "measured on them (needs --stations)."
+        ),
+    ] = None,
+    stations: Annotated[str | None, typer.Option(help="Station metadata of the waveforms.")] = None,
+    units: Annotated[
+        str | None,
+        typer.Option(help="Units of waveforms without a response (displacement): m, um, nm."),
+    ] = None,
 ) -> None:
     """Event screening: each event's criteria (depth, mb:Ms, regional P/S, offshore) and
     characterisation parameters; writes screening.csv, evchar.csv and a screened bulletin."""
     from testban.bulletin import BulletinError, write_bulletin
     from testban.io.css30 import rows_of, write_csv
-    from testban.records import Origin, Screen, rounded
+    from testban.records import Netmag, Origin, Screen, rounded
     from testban.screening import screen_bulletin
+
+    measure: Callable[[dict], dict] | None = None
+    if waveforms:
+        if not stations:
+            raise typer.BadParameter("--waveforms needs --stations", param_hint="--stations")
+        from testban.pipeline.run import sources_from_paths
+        from testban.pipeline.screen_measure import screening_measurements
+
+        network, problems = _read_stations(stations, None)
+        assert network is not None  # stations given
+        _report_problems(problems, "in the station metadata")
+        wf_sources = sources_from_paths(waveforms)
+
+        def _measure(tables: dict) -> dict:
+            """Ms (added to ``tables`` unless it has Ms already), regional P/S, P character."""
+            from testban.pipeline.event_measure import (
+                SurfaceWaveConfig,
+                archive_reader,
+                measure_surface_waves,
+            )
+
+            origins = rows_of(tables, Origin)
+            if not any(m.magtype.startswith("ms") for m in rows_of(tables, Netmag)):
+                first = max((m.magid for m in rows_of(tables, Netmag)), default=0) + 1
+                ms = measure_surface_waves(
+                    origins, archive_reader(wf_sources), network,
+                    SurfaceWaveConfig(assume_units=units or ""), first_magid=first,
+                )  # fmt: skip
+                _report_problems(ms.problems, "while measuring Ms")
+                for name, rows in (("netmag", ms.netmags), ("stamag", ms.stamags),
+                                   ("amplitude", ms.amplitudes)):  # fmt: skip
+                    tables[name] = list(tables.get(name, [])) + rows
+            measured, probs = screening_measurements(origins, wf_sources, network)
+            _report_problems(probs, "while measuring")
+            return measured
+
+        measure = _measure
 
     if store is None and not sources:
         err_console.print("give a bulletin (SOURCES) or --store")
@@ -627,13 +677,14 @@ def screen(
 
         with open_store(store) as db, db.session() as session:
             tables = load_bulletin(session)
-            rows = screen_bulletin(tables)
+            origins = rows_of(tables, Origin)
+            rows = screen_bulletin(tables, measure(tables) if measure is not None else None)
             if write_store:
-                orids = [o.orid for o in rows_of(tables, Origin)]
-                replace_origin_rows(session, rows, orids)
+                replace_origin_rows(session, rows, [o.orid for o in origins])
     else:
         tables = _read_bulletin_sources(sources or [])
-        rows = screen_bulletin(tables)
+        origins = rows_of(tables, Origin)
+        rows = screen_bulletin(tables, measure(tables) if measure is not None else None)
     if not tables.get("origin"):
         err_console.print("no origins to screen")
         raise typer.Exit(1)

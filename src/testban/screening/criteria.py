@@ -195,7 +195,8 @@ def mbms_criterion(
             threshold=line, nsta=ns,
         )  # fmt: skip
     if mb is None or not math.isfinite(mb) or nb <= 0:
-        return Criterion("mbms", NOT_ASSESSED, "no mb measured", threshold=line, nsta=ns)
+        return Criterion("mbms", NOT_ASSESSED, "no network mb (teleseismic P at 20–100°)",
+                         threshold=line, nsta=ns)  # fmt: skip
     value = ms - config.mbms_slope * mb
     sigma = math.sqrt((config.mbms_slope * config.sigma_mb) ** 2 / nb + config.sigma_ms**2 / ns)
     lower = value - config.z * sigma
