@@ -23,6 +23,7 @@ LAYERS = {
     "mlpick": 3,
     "features": 3,
     "magnitude": 3,
+    "radionuclide": 3,
     "locate": 3,
     "relocate": 3,
     "detect": 4,

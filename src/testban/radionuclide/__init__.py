@@ -1,0 +1,1 @@
+"""Radionuclide technology: gamma spectra to categorised samples, xenon to "when and what"."""
