@@ -252,7 +252,8 @@ def run(
         typer.Option(
             help="Run configuration (TOML) with tables \\[run], \\[store], \\[detect], "
             "\\[associate] (preset = global|local, then any associator field) and "
-            "\\[locate] (the events' final location); `testban config` writes the defaults "
+            "\\[locate] (the events' final location), \\[surface] (Ms) and \\[screen] "
+            "(screening lines); `testban config` writes the defaults "
             "with each setting's unit and reason. A file without these tables is read as a "
             "detector configuration. Options given here override the file."
         ),

@@ -25,6 +25,8 @@ from testban.pipeline.config import (
     run_config_from_mapping,
     run_config_toml,
 )
+from testban.pipeline.event_measure import SurfaceWaveConfig
+from testban.screening import ScreeningConfig
 from testban.store import open_store
 from testban.store.schema import TABLES_SQL
 from tests.pipeline.test_run import SPAN, WINDOW, _run, scenario  # noqa: F401 (fixture)
@@ -98,7 +100,10 @@ def test_bad_settings_name_table_and_key(tmp_path: Path, text: str, where: str):
     assert where in str(err.value) and str(path) in str(err.value)
 
 
-@pytest.mark.parametrize("cls", [RunConfig, DetectConfig, AssociatorConfig, LocatorConfig])
+@pytest.mark.parametrize(
+    "cls",
+    [RunConfig, DetectConfig, AssociatorConfig, LocatorConfig, SurfaceWaveConfig, ScreeningConfig],
+)
 def test_every_setting_says_its_unit_and_reason(cls):
     docs = field_docs(cls)
     undocumented = [f.name for f in dataclasses.fields(cls) if len(docs.get(f.name, "")) < 20]
@@ -119,7 +124,7 @@ def test_cli_config_writes_what_run_reads(tmp_path: Path):
     res = runner.invoke(app, ["config", "--config", str(bad)])
     assert res.exit_code != 0 and "expected a number" in res.output
     help_text = runner.invoke(app, ["run", "--help"], terminal_width=200).output
-    for table in ("[run]", "[store]", "[detect]", "[associate]", "[locate]"):
+    for table in ("[run]", "[store]", "[detect]", "[associate]", "[locate]", "[screen]"):
         assert table in help_text
 
 

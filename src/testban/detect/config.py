@@ -152,9 +152,9 @@ class DetectConfig:
     #: Slower channels are skipped (Hz): below 5 Hz no band of the bank fits under the
     #: Nyquist frequency (long-period channels are for surface waves, not detection).
     min_sampling_rate: float = 5.0
-    #: Units of samples that have neither a response nor a calibration: "" leaves their
-    #: amplitudes in counts (no mb); "m", "um" or "nm" for records already converted to
-    #: displacement (e.g. response-removed SAC files).
+    #: Unit name of samples that have neither a response nor a calibration: "" leaves
+    #: their amplitudes in counts (no mb); "m", "um" or "nm" for records already converted
+    #: to displacement (e.g. response-removed SAC files).
     assume_units: str = ""
     #: Per-station overrides (``[stations.<CODE>]`` tables with the keys above), e.g.
     #: other bands for a station with a noise peak.

@@ -59,15 +59,15 @@ class SurfaceWaveConfig:
 
     #: Measure Ms of formed events (a flag).
     enabled: bool = True
-    #: Vertical channels tried, in order of preference (long-period first; short-period
-    #: sensors do not record 20 s waves).
+    #: Vertical channel patterns (SEED channel names) tried in order of preference
+    #: (long-period first; short-period sensors do not record 20 s waves).
     channels: tuple[str, ...] = ("LHZ", "BHZ", "HHZ", "MHZ")
-    #: Units of samples that have neither a response nor a calibration ("" to skip such
-    #: records; "m" or "nm" for records already converted to displacement).
+    #: Unit name of samples that have neither a response nor a calibration ("" to skip
+    #: such records; "m" or "nm" for records already converted to displacement).
     assume_units: str = ""
     #: Noise read before the first P (s): ten periods of the longest band.
     noise: float = 250.0
-    #: Travel-time model of the first P (the end of the noise).
+    #: Travel-time model name of the first P (the end of the noise).
     model: str = "iasp91"
 
 

@@ -36,31 +36,38 @@ CONFIDENCE = 0.975
 class ScreeningConfig:
     """The lines and scatters the criteria are tested against (IDC values by default)."""
 
-    #: Events below this network mb are not screened (the IDC's 3.5).
+    #: Least network mb (magnitude units) of a screened event: the IDC's 3.5, below
+    #: which too few stations measure the criteria.
     min_mb: float = 3.5
-    #: Depth line (km): deeper than this at :data:`CONFIDENCE` → screened out.
+    #: Depth line (km): deeper than this at :data:`CONFIDENCE` → screened out (the IDC's
+    #: 10 km: deeper than any nuclear test could be emplaced).
     depth_km: float = 10.0
-    #: mb:Ms line: Ms − ``mbms_slope`` · mb > ``mbms_offset`` → screened out.
+    #: Slope of the mb:Ms line (dimensionless): Ms − slope·mb is tested (the IDC's 1.25).
     mbms_slope: float = 1.25
+    #: Offset of the mb:Ms line (magnitude units): Ms − 1.25 mb above it → screened out
+    #: (the IDC's −2.2).
     mbms_offset: float = -2.2
-    #: Station scatter of mb and Ms (magnitude units, one standard deviation).
+    #: Station scatter of mb (magnitude units, one standard deviation; the IDC's 0.34).
     sigma_mb: float = 0.34
+    #: Station scatter of Ms (magnitude units, one standard deviation; the IDC's 0.23).
     sigma_ms: float = 0.23
-    #: Fewest Ms stations for the mb:Ms criterion.
+    #: Fewest Ms stations (count) for the mb:Ms criterion (the IDC's 2).
     min_ms_stations: int = 2
-    #: Fewest mb stations behind the network mb.
+    #: Fewest mb stations (count) behind the network mb of a screened event.
     min_mb_stations: int = 3
-    #: Fewest stations with a regional P/S ratio for the P/S criterion.
+    #: Fewest stations (count) with a regional P/S ratio for the P/S criterion.
     min_ps_stations: int = 1
-    #: Regional P/S operating point (log10, distance-corrected network mean): 0, i.e. P
-    #: as strong as S at high frequency. A double-couple source radiates S up to ~5×
-    #: P (log10 ≈ −0.7), an explosion no S at the source; provisional until a regional
-    #: earthquake population sets it (BENCHMARKS.md, Regional P/S).
+    #: Regional P/S operating point (dimensionless log10 of the distance-corrected network
+    #: mean): 0, i.e. P as strong as S at high frequency. A double-couple source radiates
+    #: S up to ~5× P (log10 ≈ −0.7), an explosion no S at the source; provisional until a
+    #: regional earthquake population sets it (BENCHMARKS.md, Regional P/S).
     ps_threshold: float = 0.0
-    #: Band (Hz) and phase pair of the P/S criterion (high frequency separates best).
+    #: Band (Hz) of the P/S criterion: high frequency separates explosions best.
     ps_band: tuple[float, float] = (6.0, 8.0)
+    #: Phase pair (a name pair, P first) of the P/S criterion: Pn/Lg, chosen before the
+    #: data were seen (BENCHMARKS.md, Regional P/S).
     ps_pair: tuple[str, str] = ("Pn", "Lg")
-    #: Confidence of the one-sided tests.
+    #: Confidence (dimensionless, one-sided) of every test: the IDC's 97.5 %.
     confidence: float = CONFIDENCE
 
     @property
