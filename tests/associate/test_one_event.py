@@ -100,7 +100,7 @@ def test_two_sources_at_one_site_stay_two_events():
     "its true hypocentre: the big event's 40 detections raise the false-detection rates, "
     "estimated from all detections, from 1-2 to 3-6 per hour): the DPRK collapse case "
     "(BENCHMARKS.md, DPRK 7/7 and window boundaries)",
-))
+)
 def test_a_small_event_minutes_after_a_big_one_is_its_own_event():
     # The 2017 test and its collapse 8.5 min later, as the regional network saw them:
     # the big event's Pn, Pg, Sn and Lg at 10 stations, unidentified; the small one's
