@@ -27,8 +27,10 @@ Per window of origin times:
    likely wins; a merged event keeps the union of consistent phases.
 
 Events belong to the window that contains their origin time; detections used by earlier
-windows are carried over, so the bulletin does not depend on where windows start beyond
-the order in which overlapping candidates near a boundary are considered.
+windows are carried over, and so are their events (:class:`PriorEvent`, rivals of the
+one-event rule that are never changed). The best hypothesis of a neighbouring window holds
+its detections for the rest of a pass (a rival too), so that a source near a boundary is
+formed once, by the window that holds its origin time.
 """
 
 from __future__ import annotations
