@@ -10,7 +10,13 @@ The same code serves the global IMS (global grid, TauP phases) and dense local n
 """
 
 from testban.associate.config import AssociatorConfig
-from testban.associate.core import Associator, Result, associate, associate_window
+from testban.associate.core import (
+    Associator,
+    PriorEvent,
+    Result,
+    associate,
+    associate_window,
+)
 from testban.associate.layered import HADLEY_KANAMORI, LayeredModel
 from testban.associate.tables import associate_tables
 
@@ -19,6 +25,7 @@ __all__ = [
     "AssociatorConfig",
     "Associator",
     "LayeredModel",
+    "PriorEvent",
     "Result",
     "associate",
     "associate_window",

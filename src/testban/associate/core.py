@@ -27,8 +27,10 @@ Per window of origin times:
    likely wins; a merged event keeps the union of consistent phases.
 
 Events belong to the window that contains their origin time; detections used by earlier
-windows are carried over, so the bulletin does not depend on where windows start beyond
-the order in which overlapping candidates near a boundary are considered.
+windows are carried over, and so are their events (:class:`PriorEvent`, rivals of the
+one-event rule that are never changed). The best hypothesis of a neighbouring window holds
+its detections for the rest of a pass (a rival too), so that a source near a boundary is
+formed once, by the window that holds its origin time.
 """
 
 from __future__ import annotations
@@ -97,6 +99,20 @@ class Event:
     ok: bool
     location: object = None
     extra: dict = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class PriorEvent:
+    """An event formed outside this call (an earlier window's, already stored): its
+    hypocentre and the ids of its detections. A new event whose detections fit its phases
+    is weighed against it, as against the events of the call (one event per source across
+    window boundaries); it is never changed."""
+
+    lat: float
+    lon: float
+    depth: float
+    time: float
+    arids: tuple[int, ...]
 
 
 @dataclass
@@ -254,10 +270,16 @@ class Associator:
         return search.records(events, problems)
 
     def run_window(
-        self, arrivals: Sequence[Arrival], ta: float, tb: float, used_arids: Iterable[int] = ()
+        self,
+        arrivals: Sequence[Arrival],
+        ta: float,
+        tb: float,
+        used_arids: Iterable[int] = (),
+        prior: Sequence[PriorEvent] = (),
     ) -> Result:
         """Events whose origin time lies in ``[ta, tb)``, from ``arrivals`` less those in
-        ``used_arids`` (taken by the events of earlier windows).
+        ``used_arids`` (taken by the events of earlier windows); ``prior``: those events
+        (the ones within a travel time of ``ta``), which a new event is weighed against.
 
         The unit of work of a windowed pipeline: give it the detections from about one
         window before ``ta`` (station history) to ``tb`` + the longest travel time. The
@@ -267,7 +289,7 @@ class Associator:
         a = self._columns(arrivals, problems)
         taken = np.fromiter(used_arids, np.int64)
         used = np.isin(a.arid, taken) if taken.size else np.zeros(a.time.size, bool)
-        search = _Search(self, a, used)
+        search = _Search(self, a, used, prior)
         events: list[Event] = []
         if a.time.size:
             for _ in range(self.cfg.passes):
@@ -278,6 +300,20 @@ class Associator:
         events.sort(key=lambda e: e.time)
         return search.records(events, problems)
 
+    def conflicts(
+        self,
+        arrivals: Sequence[Arrival],
+        events: Sequence[PriorEvent],
+        prior: Sequence[PriorEvent],
+    ) -> bool:
+        """Whether one of ``events`` (a window associated without the earlier windows'
+        events) would have been weighed against one of ``prior`` (those events): the
+        rivalry test of the one-event rule. If none would, associating the window again
+        with ``prior`` gives the same events, so a pipeline need not."""
+        a = self._columns(arrivals, [])
+        search = _Search(self, a, np.zeros(a.time.size, bool), prior)
+        return any(search._rivals(search._prior_event(e)) for e in events)
+
 
 class _Search:
     """The association of one call (:meth:`Associator.run` or :meth:`~Associator.run_window`).
@@ -287,7 +323,9 @@ class _Search:
     keeps only its immutable set-up and one instance may serve concurrent calls (threads
     of a Dask worker). The set-up is referenced, never written."""
 
-    def __init__(self, owner: Associator, a: _Arrivals, used: np.ndarray):
+    def __init__(
+        self, owner: Associator, a: _Arrivals, used: np.ndarray, prior: Sequence[PriorEvent] = ()
+    ):
         self.cfg = owner.cfg
         self.network = owner.network
         self.codes = owner.codes
@@ -299,6 +337,14 @@ class _Search:
         self.used = used  # detections taken by events (of earlier windows or this call)
         self.false_rate, self.noise = _station_stats(a, len(self.codes))
         self.formed: list[Event] = []  # events of this call, for :meth:`_resolve`
+        # Events formed before this call (earlier windows'): rivals, never changed.
+        self.prior = [self._prior_event(p) for p in prior]
+        self.held: list[Event] = []  # a pass's best events of neighbouring windows
+
+    def _prior_event(self, p: PriorEvent) -> Event:
+        """An :class:`Event` of ``p`` (its detections among this call's; score unknown)."""
+        idx = np.flatnonzero(np.isin(self.a.arid, np.asarray(p.arids, np.int64)))
+        return Event(p.lat, p.lon, p.depth, p.time, idx, [], math.nan, True, None, {"prior": True})
 
     def window(self, ta: float, tb: float) -> list[Event]:
         """One pass over origin times ``[ta, tb)``: the events found take their detections."""
@@ -358,6 +404,7 @@ class _Search:
             heapq.heappush(heap, (-ev.score, k, ev))
             k += 1
         out: list[Event] = []
+        self.held = []
         while heap:
             _s, _k, ev = heapq.heappop(heap)
             if self.used[ev.idx].any():
@@ -369,12 +416,22 @@ class _Search:
             if cfg.mode == "global" and ev.extra.get("nsta", 99) <= 4 and not ev.extra.get("gs"):
                 ev = self._global_search(ev)
             if not (ta <= ev.time < tb):
+                # The best hypothesis left belongs to a neighbouring window, which forms
+                # it: its detections are held for the rest of this pass, so that weaker
+                # hypotheses built from some of them (later phases read as first
+                # arrivals, an origin time pulled inside the window) do not form here.
+                self.used[ev.idx] = True
+                ev.extra["prior"] = True  # a rival here, formed (and changed) there only
+                self.held.append(ev)
                 continue
-            if cfg.one_event_per_source and not self._resolve(ev):
+            if cfg.one_event_per_source and not self._resolve(ev, ta, tb):
                 continue
             self.used[ev.idx] = True
             out.append(ev)
             self.formed.append(ev)
+        for e in self.held:
+            self.used[e.idx] = False
+        self.held = []
         return out
 
     # ------------------------------------------------------- one event per source
@@ -393,30 +450,57 @@ class _Search:
             ok = np.abs(r) <= self.cfg.n_sigma * sig
         return int(ok.any(axis=0).sum())
 
-    def _resolve(self, ev: Event) -> bool:
-        """Whether ``ev`` forms as an event of its own rather than joining one formed.
-
-        For each formed event close enough in time that one's detections fit the other's
-        phases, the one-event hypothesis (the union of both events' detections relocated
-        from either hypocentre, ``ev``'s phase labels free) is compared with the two-event
-        one (the sum of both scores less ``min_score``, the evidence a second event must
-        add). When one event is the more likely, the formed event becomes the merged one
-        in place (its detections change; ``ev``'s others stay free) and ``ev`` is dropped.
-        """
-        cfg = self.cfg
-        cost = max(cfg.min_score, 0.0)
+    def _rivals(self, ev: Event) -> list[Event]:
+        """Formed, prior and held events (those of neighbouring windows) close enough in
+        time to ``ev`` that one's detections fit the other's phases, the best fitting
+        first."""
         rivals = []
-        for e in self.formed:
-            if abs(e.time - ev.time) > cfg.max_travel_time:
+        for e in self.formed + self.prior + self.held:
+            if abs(e.time - ev.time) > self.cfg.max_travel_time:
                 continue
             n = self._fits(e, ev.idx) + self._fits(ev, e.idx)
             if n:
                 rivals.append((-n, abs(e.time - ev.time), id(e), e))
-        for *_k, e in sorted(rivals)[:3]:
+        return [r[-1] for r in sorted(rivals)]
+
+    def _prior_score(self, e: Event) -> float:
+        """The likelihood score of a prior event at its hypocentre (its detections
+        re-gathered there, in this call's station statistics); ``min_score`` when it no
+        longer forms (it passed the criteria when it was formed)."""
+        if math.isnan(e.score):
+            saved = self.used[e.idx].copy()
+            self.used[e.idx] = False
+            try:
+                got = self._evaluate(e.lat, e.lon, e.depth, e.time, first=False)
+            finally:
+                self.used[e.idx] = saved
+            e.score = got.score if got is not None else self.cfg.min_score
+        return e.score
+
+    def _resolve(self, ev: Event, ta: float = -math.inf, tb: float = math.inf) -> bool:
+        """Whether ``ev`` forms as an event of its own rather than joining one formed.
+
+        For each formed (or prior) event close enough in time that one's detections fit
+        the other's phases, the one-event hypothesis (the union of both events' detections
+        relocated from either hypocentre, ``ev``'s phase labels free) is compared with the
+        two-event one (the sum of both scores less ``min_score``, the evidence a second
+        event must add). When one event is the more likely, the formed event becomes the
+        merged one in place (its detections change; ``ev``'s others stay free) and ``ev``
+        is dropped. A prior event (an earlier window's) or a held one (a neighbouring
+        window's, to be formed there) is never changed, nor is a formed one moved out of
+        this window's origin times ``[ta, tb)``: then ``ev`` is dropped and the event
+        stays as it was.
+        """
+        cost = max(self.cfg.min_score, 0.0)
+        for e in self._rivals(ev)[:3]:
+            prior = bool(e.extra.get("prior"))
+            if prior:
+                self._prior_score(e)
             one = self._merge(e, ev)
             if one is None or max(one.score, e.score) <= e.score + ev.score - cost:
                 continue
-            if one.score < e.score:  # ev's detections are false: e stays as it was
+            if one.score < e.score or prior or not (ta <= one.time < tb):
+                # ev's detections are false, or belong to e, which stays as it was
                 return False
             self.used[e.idx] = False
             for f in dataclasses.fields(Event):

@@ -18,8 +18,11 @@ over different spans meet the same windows). For each window ``[ws, we)``:
    done (:func:`testban.store.replace_events`). A window is first associated as if no
    earlier event had taken any detection (so windows can run in parallel); if one of its
    events uses a detection that an event of an earlier window took (about one window in
-   ten on a simulated IMS day), it is associated again without those detections. The
-   rule is the same with or without workers, so the bulletin is too.
+   ten on a simulated IMS day), or would be weighed against such an event by the
+   one-event rule (its detections fit that event's phases: the same source seen across
+   the boundary), it is associated again without those detections and with those
+   events as rivals, so that a source is formed once. The rule is the same with or
+   without workers, so the bulletin is too.
 
 Every window attempt is a row of the store's ``run`` table (counts and report), so a run
 resumes where it stopped, and a window is redone only when asked (``redo``), when it
@@ -46,7 +49,7 @@ from typing import Any
 
 from obspy import Stream, UTCDateTime
 
-from testban.associate import Associator, AssociatorConfig
+from testban.associate import Associator, AssociatorConfig, PriorEvent
 from testban.calibrate import StationCorrection, apply_corrections
 from testban.detect import AUTH, DetectConfig, detect_stream
 from testban.io.archive import Archive
@@ -80,6 +83,7 @@ from testban.store import (
     window_done,
 )
 from testban.store.paths import store_wfdiscs
+from testban.store.windows import prior_events
 
 log = logging.getLogger(__name__)
 
@@ -367,14 +371,16 @@ def form_events(
     config: AssociatorConfig,
     used_arids: Iterable[int] = (),
     auth: str = "testban",
+    prior: Sequence[PriorEvent] = (),
 ) -> WindowBulletin:
-    """Associate, locate and size the events with origin times in ``[start, end)``.
+    """Associate, locate and size the events with origin times in ``[start, end)``;
+    ``used_arids`` and ``prior``: the detections and the events of earlier windows.
 
     Every row is written by ``auth`` (origins, associations, magnitudes)."""
     config = dataclasses.replace(config, auth=auth)
     if len({a.sta for a in arrivals}) < config.min_stations:  # no event can pass the criteria
         return WindowBulletin([], [], [], [], [], [])
-    result = _associator(network, config).run_window(list(arrivals), start, end, used_arids)
+    result = _associator(network, config).run_window(list(arrivals), start, end, used_arids, prior)
     by_orid: dict[int, list[Assoc]] = {}
     for a in result.assocs:
         by_orid.setdefault(a.orid, []).append(a)
@@ -386,6 +392,32 @@ def form_events(
     return WindowBulletin(
         origins, result.assocs, result.origerrs, netmags, stamags, list(result.problems)
     )
+
+
+def _as_prior(origins: Sequence[Origin], assocs: Sequence[Assoc]) -> list[PriorEvent]:
+    arids: dict[int, list[int]] = {o.orid: [] for o in origins}
+    for a in assocs:
+        if a.orid in arids:
+            arids[a.orid].append(a.arid)
+    return [
+        PriorEvent(o.lat, o.lon, o.depth, o.time, tuple(sorted(arids[o.orid]))) for o in origins
+    ]
+
+
+def meets_prior(
+    arrivals: Sequence[Arrival],
+    network: Network,
+    config: AssociatorConfig,
+    bulletin: WindowBulletin,
+    prior: Sequence[PriorEvent],
+) -> bool:
+    """Whether an event of ``bulletin`` (associated without the earlier windows' events)
+    would be weighed against one of ``prior`` (those events) by the one-event rule (a
+    pure task; see :meth:`testban.associate.Associator.conflicts`)."""
+    if not prior or not bulletin.origins or not config.one_event_per_source:
+        return False
+    events = _as_prior(bulletin.origins, bulletin.assocs)
+    return _associator(network, config).conflicts(list(arrivals), events, prior)
 
 
 # ------------------------------------------------------------------- executors
@@ -677,12 +709,27 @@ class _Driver:
                 session, ws - cfg.history, reach, auths=self.auths, origin_auth=cfg.auth,
                 before=ws,
             )  # fmt: skip
-            if used and set(used) & {a.arid for a in bulletin.assocs}:
+            # The earlier windows' events within a travel time of this window: a source
+            # near the boundary may have been formed there.
+            prior = [
+                PriorEvent(o.lat, o.lon, o.depth, o.time, tuple(arids))
+                for o, arids in prior_events(
+                    session, ws - cfg.associate.max_travel_time - ASSOCIATION_PAD, ws,
+                    origin_auth=cfg.auth,
+                )
+            ]  # fmt: skip
+            again = bool(used) and bool(set(used) & {a.arid for a in bulletin.assocs})
+            if not again and prior and bulletin.origins:
+                again = self.executor.submit(
+                    meets_prior, arrivals, self.network, cfg.associator, bulletin, prior
+                ).result()
+            if again:
                 # An event of an earlier window took a detection this window's events used
-                # (~1 window in 10): associate again without them.
+                # (~1 window in 10), or is a rival of one of them: associate again without
+                # those detections and with those events as rivals.
                 bulletin = self.executor.submit(
                     form_events, arrivals, amplitudes, self.network, ws, we, cfg.associator,
-                    used, cfg.auth,
+                    used, cfg.auth, prior,
                 ).result()  # fmt: skip
                 rep.reassociated = True
             bulletin = self.executor.submit(

@@ -44,6 +44,7 @@ __all__ = [
     "atomic",
     "keep_ids",
     "origin_key",
+    "prior_events",
     "replace_arrivals",
     "replace_events",
     "replace_window",
@@ -366,6 +367,25 @@ def taken_arrivals(
         sa.select(tas.c.arid).where(tas.c.orid.in_(earlier), tas.c.arid.in_(arids))
     ).all()
     return sorted(set(used))
+
+
+def prior_events(
+    session: Session, t0: float, t1: float, *, origin_auth: str
+) -> list[tuple[Origin, list[int]]]:
+    """Origins of ``origin_auth`` timed in ``[t0, t1)`` with the arids of their ``assoc``
+    rows (time order): the earlier windows' events a window's new events are weighed
+    against (one event per source across a window boundary)."""
+    to, tas = TABLES_SQL["origin"], TABLES_SQL["assoc"]
+    where = sa.and_(to.c.auth == origin_auth, _in_window(to, t0, t1))
+    origins = read_rows(session, "origin", where, order_by=("time", "orid"))
+    arids: dict[int, list[int]] = {o.orid: [] for o in origins}  # type: ignore[attr-defined]
+    if arids:
+        rows = session.execute(
+            sa.select(tas.c.orid, tas.c.arid).where(tas.c.orid.in_(list(arids)))
+        ).all()
+        for orid, arid in rows:
+            arids[orid].append(arid)
+    return [(o, sorted(arids[o.orid])) for o in origins]  # type: ignore[misc, attr-defined]
 
 
 @contextmanager
