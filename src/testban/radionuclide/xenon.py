@@ -70,7 +70,7 @@ def isotope_name(text: str) -> str | None:
 @cache
 def decay_constant(nuclide: str) -> float:
     """Decay constant λ (1/s) of ``nuclide`` ('Xe-133', 'I-131', …) from radioactivedecay."""
-    import radioactivedecay as rd
+    import radioactivedecay as rd  # type: ignore[import-untyped]
 
     return math.log(2.0) / float(rd.Nuclide(nuclide.replace("-", "")).half_life("s"))
 
@@ -179,12 +179,23 @@ def parse_xenon_csv(text: str, file: str = "") -> tuple[list[XenonSample], list[
             )
             continue
         if iso in results[sid]:
-            problems.append(ReadProblem(file, f"{iso} given twice; first kept", where, sid, "warning"))
+            problems.append(
+                ReadProblem(file, f"{iso} given twice; first kept", where, sid, "warning")
+            )
             continue
-        results[sid][iso] = XenonResult(iso, conc, err if math.isfinite(err) else 0.0, mdc, detected)
+        results[sid][iso] = XenonResult(
+            iso, conc, err if math.isfinite(err) else 0.0, mdc, detected
+        )
     samples = [
-        XenonSample(sid, heads[sid][0], heads[sid][1], heads[sid][2], results[sid],
-                    heads[sid][3], heads[sid][4])  # fmt: skip
+        XenonSample(
+            sid,
+            heads[sid][0],
+            heads[sid][1],
+            heads[sid][2],
+            results[sid],
+            heads[sid][3],
+            heads[sid][4],
+        )  # fmt: skip
         for sid in order
     ]
     return samples, problems
@@ -261,8 +272,16 @@ def sample_ratio(sample: XenonSample, num: str, den: str, cov: float = 0.0) -> R
     if a.detected and a.conc > 0 and not b.detected and math.isfinite(b.bound):
         v = a.conc / b.bound
         return Ratio(num, den, v, v * a.conc_err / a.conc, "lower", f"{den} not detected")
-    return Ratio(num, den, math.nan, math.nan, "none", f"neither {num} nor {den} detected"
-                 if not a.detected and not b.detected else "non-positive concentration")
+    return Ratio(
+        num,
+        den,
+        math.nan,
+        math.nan,
+        "none",
+        f"neither {num} nor {den} detected"
+        if not a.detected and not b.detected
+        else "non-positive concentration",
+    )
 
 
 def sample_ratios(sample: XenonSample) -> list[Ratio]:

@@ -175,8 +175,10 @@ def concentrations(
         weights = w * sens / info
         rel_sys2 = sum(
             float(weights[m]) ** 2
-            * ((rois[k].efficiency_err / rois[k].efficiency) ** 2
-               + (rois[k].branching_err / rois[k].branching) ** 2)  # fmt: skip
+            * (
+                (rois[k].efficiency_err / rois[k].efficiency) ** 2
+                + (rois[k].branching_err / rois[k].branching) ** 2
+            )  # fmt: skip
             for m, k in enumerate(idx)
         )
         var = var_count + conc**2 * (rel_sys2 + rel_v**2)

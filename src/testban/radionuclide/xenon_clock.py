@@ -76,7 +76,7 @@ class DecayChain:
 @cache
 def decay_chain() -> DecayChain:
     """The A = 131, 133, 135 chains of :data:`NUCLIDES`."""
-    import radioactivedecay as rd
+    import radioactivedecay as rd  # type: ignore[import-untyped]
 
     names = NUCLIDES
     lam = np.array([decay_constant(n) for n in names])
@@ -98,21 +98,47 @@ def initial_atoms(yields: dict[str, float] | None = None) -> np.ndarray:
     return np.array([y.get(n, 0.0) for n in NUCLIDES])
 
 
+def _after(n_start: np.ndarray, t: np.ndarray | float, release: float) -> np.ndarray:
+    """Atoms at ``t`` s after a state ``n_start``, xenon separated from the iodine at
+    ``release`` s (∞: never): shape (len(t), len(NUCLIDES))."""
+    chain = decay_chain()
+    tt = np.atleast_1d(np.asarray(t, float))
+    atoms = chain.evolve(n_start, np.minimum(tt, release))
+    late = tt > release
+    if np.any(late):
+        at_release = chain.evolve(n_start, release)[0]
+        xe_only = np.where([n.startswith("Xe") for n in NUCLIDES], at_release, 0.0)
+        atoms[late] = chain.evolve(xe_only, tt[late] - release)
+    return np.clip(atoms, 0.0, None)
+
+
 def activities(
     t: np.ndarray | float, release: float = math.inf, yields: dict[str, float] | None = None
 ) -> dict[str, np.ndarray]:
     """Activities (Bq per fission) of the chain members at ``t`` s after fission, the
     xenon separated from its precursors at ``release`` s (∞: never)."""
+    act = _after(initial_atoms(yields), t, release) * decay_chain().lam
+    return {n: act[:, k] for k, n in enumerate(NUCLIDES)}
+
+
+def irradiation_activities(
+    t_irr: float, t_after: np.ndarray | float, release: float = math.inf, burnup: float = 0.0
+) -> dict[str, np.ndarray]:
+    """Activities (Bq per fission/s) ``t_after`` s after a constant-rate irradiation of
+    ``t_irr`` s — the civil-source model (a power reactor: long irradiation; isotope
+    production: days) — with Xe-135 also removed by neutron capture at ``burnup`` = σφ
+    (1/s) during irradiation, and the xenon separated at ``release`` s after the end.
+
+    N(T) = V·diag((e^{rT} − 1)/r)·V⁻¹·p for dN/dt = A N + p, p the yields per second.
+    """
     chain = decay_chain()
-    n0 = initial_atoms(yields)
-    tt = np.atleast_1d(np.asarray(t, float))
-    atoms = chain.evolve(n0, np.minimum(tt, release))
-    late = tt > release
-    if np.any(late):
-        at_release = chain.evolve(n0, release)[0]
-        xe_only = np.where([n.startswith("Xe") for n in NUCLIDES], at_release, 0.0)
-        atoms[late] = chain.evolve(xe_only, tt[late] - release)
-    act = np.clip(atoms, 0.0, None) * chain.lam
+    extra = np.array([burnup if n == "Xe-135" else 0.0 for n in NUCLIDES])
+    a = chain.branch * chain.lam[None, :] - np.diag(chain.lam + extra)
+    rates, vec = np.linalg.eig(a)
+    rates, vec = rates.real, vec.real
+    grow = np.expm1(rates * t_irr) / rates
+    n_end = vec @ (grow * (np.linalg.inv(vec) @ initial_atoms()))
+    act = _after(n_end, t_after, release) * chain.lam
     return {n: act[:, k] for k, n in enumerate(NUCLIDES)}
 
 
@@ -169,6 +195,9 @@ def ratio_clock(
         return Clock(r.name, model, math.nan, math.nan, "none", reason=r.reason or "no ratio")
     target = math.log10(r.value)
     sig = _sigma_log(r)
+    ages: tuple[float, ...] = ()
+    why = ""
+    slope, increasing, t = 0.0, True, math.nan
     if kind == "cumulative":
         dl = decay_constant(r.num) - decay_constant(r.den)
         r0 = float(model_ratio(r.num, r.den, 0.0, kind="cumulative")[0])
@@ -184,14 +213,16 @@ def ratio_clock(
         grid = np.geomspace(T_MIN, t_max, 3000)
         lr = np.log10(model_ratio(r.num, r.den, grid, release))
         d = lr - target
-        idx = np.flatnonzero(np.isfinite(d[:-1]) & np.isfinite(d[1:]) & (np.sign(d[:-1]) != np.sign(d[1:])))
-        ages_l = []
-        slopes = []
+        idx = np.flatnonzero(
+            np.isfinite(d[:-1]) & np.isfinite(d[1:]) & (np.sign(d[:-1]) != np.sign(d[1:]))
+        )
+        ages_l: list[float] = []
+        slopes: list[float] = []
         for k in idx:
             f = d[k] / (d[k] - d[k + 1])
             lt = math.log(grid[k]) + f * (math.log(grid[k + 1]) - math.log(grid[k]))
             ages_l.append(math.exp(lt))
-            slopes.append((lr[k + 1] - lr[k]) / (grid[k + 1] - grid[k]))
+            slopes.append(float((lr[k + 1] - lr[k]) / (grid[k + 1] - grid[k])))
         ages = tuple(ages_l)
         ok_range = bool(ages)
         if ok_range:
