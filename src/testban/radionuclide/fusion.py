@@ -105,6 +105,7 @@ def assess_sample(
     if not usable:
         detected = [i for i, r in sample.results.items() if r.detected]
         why = (f"only {', '.join(detected)} detected: no isotopic ratio" if detected
+               else "no isotope results in the sample" if not sample.results
                else "no xenon isotope detected")  # fmt: skip
         return verdict("not assessable", why)
     t_age = age * DAY
