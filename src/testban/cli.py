@@ -1032,3 +1032,83 @@ def calibrate(
     console.print(f"wrote {out} ({len(rows)} rows)")
     if residuals_out is not None:
         console.print(f"wrote {write_residuals(res, residuals_out)}")
+
+
+@app.command()
+def xenon(
+    samples: Annotated[Path, typer.Argument(help="Per-sample xenon results CSV (mBq/m³).")],
+    out: Annotated[Path, typer.Option(help="Output directory.")] = Path("xenon"),
+    event: Annotated[
+        str | None,
+        typer.Option(help="Waveform event TIME,LAT,LON (ISO time): the fusion verdict."),
+    ] = None,
+    diagram: Annotated[
+        str, typer.Option(help="Kalinowski diagram as 'svg' or 'csv' (or 'none').")
+    ] = "svg",
+) -> None:
+    """Xenon isotopic ratios, the Kalinowski diagram and the ratio clocks of each sample;
+    writes xenon_ratios.csv (and kalinowski.svg/.csv); --event adds the fusion verdict."""
+    import csv as _csv
+
+    from testban.radionuclide.xenon import diagram_svg, read_xenon_csv, sample_point, sample_ratios
+    from testban.radionuclide.xenon_clock import ratio_clock
+
+    if not samples.exists():
+        raise typer.BadParameter(f"{samples} does not exist", param_hint="SAMPLES")
+    ev = None
+    if event is not None:
+        from obspy import UTCDateTime
+
+        from testban.radionuclide.fusion import Event
+
+        try:
+            t, la, lo = event.split(",")
+            ev = Event(UTCDateTime(t).timestamp, float(la), float(lo))
+        except (ValueError, TypeError) as exc:
+            raise typer.BadParameter(f"TIME,LAT,LON expected: {exc}", param_hint="--event") from exc
+    rows, problems = read_xenon_csv(samples)
+    _report_problems(problems, f"in {samples}")
+    if not rows:
+        err_console.print("no samples read")
+        raise typer.Exit(1)
+    out.mkdir(parents=True, exist_ok=True)
+    ratios_path = out / "xenon_ratios.csv"
+    points = [sample_point(s) for s in rows]
+    with ratios_path.open("w", newline="", encoding="utf-8") as fh:
+        w = _csv.writer(fh)
+        w.writerow(["sample_id", "station", "ratio", "value", "sigma", "kind", "clock_days",
+                    "clock_sigma_days", "clock_kind", "note"])  # fmt: skip
+        for s in rows:
+            for r in sample_ratios(s):
+                c = ratio_clock(r)
+                w.writerow([s.sample_id, s.station, r.name, f"{r.value:.6g}", f"{r.sigma:.3g}",
+                            r.kind, f"{c.age_days:.3f}", f"{c.sigma_days:.3f}", c.kind,
+                            r.reason or c.reason])  # fmt: skip
+    written = [ratios_path]
+    if diagram == "svg":
+        svg = diagram_svg([(p.sample_id, p.x.value, p.y.value, p.side) for p in points])
+        written.append(out / "kalinowski.svg")
+        written[-1].write_text(svg, encoding="utf-8")
+    elif diagram == "csv":
+        written.append(out / "kalinowski.csv")
+        with written[-1].open("w", newline="", encoding="utf-8") as fh:
+            w = _csv.writer(fh)
+            w.writerow(["sample_id", "xe133m_xe131m", "xe135_xe133", "margin", "sigma",
+                        "distance_sigma", "side", "bound", "reason"])  # fmt: skip
+            for p in points:
+                w.writerow([p.sample_id, f"{p.x.value:.6g}", f"{p.y.value:.6g}",
+                            f"{p.margin:.4f}", f"{p.sigma:.4f}", f"{p.distance_sigma:.3f}",
+                            p.side, p.bound, p.reason])  # fmt: skip
+    for p in points:
+        console.print(f"  {p.sample_id:16s} {p.side}"
+                      + (f" ({p.distance_sigma:+.1f}σ from the line)" if p.side != "not assessable"
+                         else f": {p.reason}"), highlight=False)  # fmt: skip
+    if ev is not None:
+        from testban.radionuclide.fusion import assess
+
+        verdict = assess(ev, rows)
+        console.print(f"fusion: {verdict.verdict} — {verdict.reason}", highlight=False)
+        for v in verdict.samples:
+            console.print(f"  {v.sample_id:16s} {v.verdict}: {v.reason}", highlight=False)
+    for path in written:
+        console.print(f"  wrote {path}")
