@@ -17,7 +17,8 @@ N2006 = """<?xml version="1.0"?>
 <N42InstrumentData xmlns="http://physics.nist.gov/Divisions/Div846/Gp4/ANSIN4242/2005/ANSIN4242"
  xmlns:dndons="http://www.DNDO.gov/N42Schema/2006/DNDOSchema">
 <Measurement>
-<InstrumentInformation><dndons:DetectorStatus Detector="A1" Operational="1"/></InstrumentInformation>
+<InstrumentInformation>
+<dndons:DetectorStatus Detector="A1" Operational="1"/></InstrumentInformation>
 <DetectorData>
 <StartTime>2010-01-24T00:08:24.078Z</StartTime>
 <SampleRealTime>PT0.250S</SampleRealTime>
@@ -62,7 +63,8 @@ N2011 = """<?xml version="1.0"?>
 <RadInstrumentData xmlns="http://physics.nist.gov/N42/2011/N42">
 <RadDetectorInformation id="det-1"><RadDetectorName>Ge1</RadDetectorName>
 <RadDetectorCategoryCode>Gamma</RadDetectorCategoryCode></RadDetectorInformation>
-<EnergyCalibration id="ecal-1"><CoefficientValues>0 0.5 0.001</CoefficientValues></EnergyCalibration>
+<EnergyCalibration id="ecal-1">
+<CoefficientValues>0 0.5 0.001</CoefficientValues></EnergyCalibration>
 <RadMeasurement id="bg">
 <MeasurementClassCode>Background</MeasurementClassCode>
 <StartDateTime>2012-07-01T10:00:00-05:00</StartDateTime>

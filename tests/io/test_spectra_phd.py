@@ -196,8 +196,13 @@ def test_damaged_block_reported_rest_read(tmp_path: Path, damage: str, severity:
 
 
 def test_garbage_is_a_problem_not_a_crash():
-    for text in ("", "DATA_TYPE SAMPLEPHD\n#g_Spectrum\n", "DATA_TYPE SAMPLEPHD\n#g_Spectrum\n99999999999 0\n",
-                 "DATA_TYPE SAMPLEPHD\n#Acquisition\n9999/99/99 25:61:61 1 2\n#g_Spectrum\n2 1\n1 1 1\n"):  # fmt: skip
+    head = "DATA_TYPE SAMPLEPHD\n"
+    for text in (
+        "",
+        head + "#g_Spectrum\n",
+        head + "#g_Spectrum\n99999999999 0\n",
+        head + "#Acquisition\n9999/99/99 25:61:61 1 2\n#g_Spectrum\n2 1\n1 1 1\n",
+    ):
         spectra, problems = parse_phd(text, "x")
         assert problems, text
     spectra, problems = parse_phd(
