@@ -47,7 +47,7 @@ PRIMARY_KEYS: dict[str, tuple[str, ...]] = {
     "gards_nucl_lines_ided": ("sample_id", "name", "energy"),
     "gards_sample_cat": ("sample_id", "name"),
     "gards_bg_isotope_concs": ("sample_id", "name"),
-    "gards_air_conc": ("location", "collect_start", "name", "seq"),
+    "gards_air_conc": ("location", "collect_start", "seq", "name"),
 }
 
 #: Secondary indexes: the columns queries select on (time, place, owning origin, author).
