@@ -172,7 +172,14 @@ def test_truncated_file_keeps_what_came_before(tmp_path: Path):
     (tmp_path / "t.n42").write_bytes(N2006[:cut].encode())
     problems: list = []
     spectra = read_spectra(tmp_path / "t.n42", problems)
-    assert len(spectra) == 2 and len(problems) == 1 and "truncated" in problems[0].message
+    errors = [p for p in problems if p.severity == "error"]
+    assert len(spectra) == 2 and len(errors) == 1 and "truncated" in errors[0].message
+    # cut between two measurements: nothing is damaged, yet the cut is said
+    cut = N2006.index("<DetectorData>", cut - 400)
+    (tmp_path / "t.n42").write_bytes(N2006[:cut].encode())
+    problems = []
+    assert len(read_spectra(tmp_path / "t.n42", problems)) == 2
+    assert [p.message for p in problems] == ["document not closed: truncated?"]
 
 
 def test_not_n42_and_empty():

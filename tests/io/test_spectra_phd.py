@@ -210,3 +210,19 @@ def test_garbage_is_a_problem_not_a_crash():
     )
     assert len(spectra) == 1 and spectra[0].acquisition_start is None
     assert problems[0].record == "line 3"
+
+
+def test_cut_between_sections_is_said():
+    text = _two_sections()
+    cut = text.index("DATA_TYPE", text.index("DATA_TYPE") + 1)
+    spectra, problems = parse_phd(text[:cut], "x")
+    assert [s.station for s in spectra] == ["AAA01"]
+    assert [p.message for p in problems] == ["message does not end with STOP: truncated?"]
+
+
+def test_damaged_data_type_line_keeps_both_sections():
+    text = _two_sections()
+    second = text.index("DATA_TYPE", text.index("DATA_TYPE") + 1)
+    spectra, problems = parse_phd(text[:second] + "DATA_PYPE" + text[second + 9 :], "x")
+    assert [s.station for s in spectra] == ["AAA01", "BBB02"]
+    assert {p.severity for p in problems} == {"warning"} and len(problems) == 2

@@ -42,11 +42,14 @@ __all__ = ["counted_zeroes", "is_n42", "iso_duration", "parse_n42", "read_n42"]
 
 #: A spectrum of more channels than this is garbled (the largest MCAs have 64k).
 MAX_CHANNELS = 1 << 20
+#: Largest count a channel may hold (float64 integers are exact below 2**53).
+MAX_COUNT = 2.0**53
 
 _CONTAINER = re.compile(
     rb"<(?:[\w.-]+:)?(RadMeasurement|DetectorData|EnergyCalibration|RadDetectorInformation)[\s>/]"
 )
 _MEASUREMENT = re.compile(rb"<(?:[\w.-]+:)?Measurement[\s>]")
+_END = re.compile(rb"</(?:[\w.-]+:)?(N42InstrumentData|RadInstrumentData)\s*>\s*$")
 _SPECTRUM_TAG = re.compile(rb"<(?:[\w.-]+:)?Spectrum[\s>/]")
 _XMLNS = re.compile(rb"""\sxmlns(?::[\w.-]+)?\s*=\s*(?:"[^"]*"|'[^']*')""")
 _ROOT = re.compile(rb"<(?:[\w.-]+:)?(N42InstrumentData|RadInstrumentData)\b[^>]*>", re.S)
@@ -144,8 +147,8 @@ def _channel_data(el: ET.Element) -> np.ndarray:
         raise _Bad(f"unknown ChannelData compression {comp!r}")
     if v.size == 0 or v.size > MAX_CHANNELS:
         raise _Bad(f"{v.size} channels")
-    if np.any(v < 0):
-        raise _Bad("negative counts")
+    if np.any(v < 0) or np.any(v > MAX_COUNT):
+        raise _Bad(f"counts outside 0-{MAX_COUNT:g}")
     return v.astype(np.int64) if np.all(v == np.round(v)) else v
 
 
@@ -263,7 +266,8 @@ def _one_spectrum(
 
 
 def _document_parts(raw: bytes) -> tuple[bytes, list[tuple[str, int, int]]]:
-    """Namespace declarations of the root and the ``(name, start, end)`` of each container."""
+    """Namespace declarations of the root and the ``(name, start, end)`` of each container
+    (``end`` is minus where it should have ended when its end tag is missing)."""
     root = _ROOT.search(raw)
     decls = b" ".join(m.group(0).strip() for m in _XMLNS.finditer(root.group(0))) if root else b""
     parts: list[tuple[str, int, int]] = []
@@ -282,12 +286,11 @@ def _document_parts(raw: bytes) -> tuple[bytes, list[tuple[str, int, int]]]:
             pos = head_end + 1
             continue
         close = re.compile(rb"</(?:[\w.-]+:)?" + name.encode() + rb"\s*>")
-        c = close.search(raw, m.end())
-        end = c.end() if c else -1
-        parts.append((name, m.start(), end))
-        if end < 0:
-            break
-        pos = end
+        nxt = pattern.search(raw, m.end())  # a container ends before the next one begins
+        limit = nxt.start() if nxt else len(raw)
+        c = close.search(raw, m.end(), limit)
+        parts.append((name, m.start(), c.end() if c else -limit))
+        pos = c.end() if c else limit
     return decls, parts
 
 
@@ -305,16 +308,15 @@ def parse_n42(raw: bytes, source: str = "") -> tuple[list[Spectrum], list[ReadPr
     elements: list[tuple[ET.Element, int, int]] = []  # container, offset, line
     for name, a, b in parts:
         line = raw.count(b"\n", 0, a) + 1
-        if b < 0:
-            n = len(_SPECTRUM_TAG.findall(raw, a))
+        if b < 0:  # not closed before the next container or the end of the file
+            n = len(_SPECTRUM_TAG.findall(raw, a, -b))
+            why = "file truncated" if -b == len(raw) else "its end tag is missing"
             problems.append(
                 ReadProblem(
-                    source,
-                    f"<{name}> not closed: file truncated ({n} spectra lost)",
-                    f"line {line}",
+                    source, f"<{name}> not closed ({why}): {n} spectra lost", f"line {line}"
                 )
             )
-            break
+            continue
         try:
             el = ET.fromstring(b"<_n42 " + decls + b">" + raw[a:b] + b"</_n42>")[0]
         except ET.ParseError as exc:
@@ -363,6 +365,8 @@ def parse_n42(raw: bytes, source: str = "") -> tuple[list[Spectrum], list[ReadPr
                 spectra.append(_one_spectrum(sp, common, cals, dets, f"{source}:line {sline}"))
             except _Bad as bad:
                 problems.append(ReadProblem(source, f"spectrum skipped: {bad}", f"line {sline}"))
+    if is_n42(raw[:4096]) and not _END.search(raw[-4096:]):
+        problems.append(ReadProblem(source, "document not closed: truncated?", severity="warning"))
     n_tags = len(_SPECTRUM_TAG.findall(raw))
     if len(spectra) < n_tags and not any(p.severity == "error" for p in problems):
         problems.append(

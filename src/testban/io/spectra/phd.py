@@ -92,28 +92,63 @@ def is_phd(head: bytes) -> bool:
     return bool(m and m.group(1).upper() in PHD_TYPES) or text.lstrip().startswith("#Header")
 
 
-def _sections(lines: Sequence[str]) -> list[_Section]:
+#: Block names of IMS2.0 radionuclide messages (read or knowingly skipped); any other
+#: ``#`` line is reported, as it is most likely a damaged block name.
+KNOWN_BLOCKS = frozenset(
+    name.lower()
+    for name in (
+        "Header", "Comment", "Collection", "Acquisition", "Sample", "Calibration", "Processing",
+        "g_Energy", "g_Resolution", "g_Efficiency", "g_TotalEff", "g_Spectrum", "b_Energy",
+        "b_Resolution", "b_Efficiency", "b_gEfficiency", "b-gEfficiency", "b_Spectrum",
+        "Histogram", "Certificate", "ROI_Limits", "Ratios", "Spectrum",
+    )
+)  # fmt: skip
+
+
+def _sections(lines: Sequence[str], source: str, problems: list[ReadProblem]) -> list[_Section]:
     """Cut the message into PHD sections and their ``#`` blocks (other data skipped)."""
     out: list[_Section] = []
     cur: _Section | None = None
+    last_type: str | None = None  # the latest DATA_TYPE seen (None: a bare PHD file)
     for i, raw in enumerate(lines, 1):
         line = raw.rstrip("\r\n")
         head = line.split(None, 1)
         word = head[0].upper() if head else ""
         if word == "DATA_TYPE":
-            dt = head[1].split()[0].upper() if len(head) > 1 else ""
-            cur = _Section(dt, i) if dt in PHD_TYPES else None
+            last_type = head[1].split()[0].upper() if len(head) > 1 else ""
+            cur = _Section(last_type, i) if last_type in PHD_TYPES else None
             if cur is not None:
                 out.append(cur)
             continue
         if word in ("STOP", "BEGIN"):
-            cur = None
+            cur, last_type = None, "" if word == "STOP" else last_type
             continue
         if line.startswith("#"):
-            if cur is None:  # a bare PHD file without the message envelope
+            name = line[1:].split()[0] if line[1:].split() else ""
+            if cur is None:
+                if last_type:  # PHD blocks under another (damaged?) data type
+                    problems.append(
+                        ReadProblem(source, f"#{name} block under DATA_TYPE {last_type}: "
+                                    "read as PHD", f"line {i}", severity="warning")
+                    )  # fmt: skip
                 cur = _Section("", i)
                 out.append(cur)
-            cur.blocks.append((line[1:].split()[0] if line[1:].split() else "", i, []))
+            elif any(b[0].lower() == name.lower() for b in cur.blocks) and name.lower() in (
+                "header",
+                "g_spectrum",
+            ):  # a second #Header/#g_Spectrum: the DATA_TYPE line before it is damaged
+                problems.append(
+                    ReadProblem(source, f"#{name} again without a DATA_TYPE line before it: "
+                                "read as a new section", f"line {i}", severity="warning")
+                )  # fmt: skip
+                cur = _Section("", i)
+                out.append(cur)
+            if name.lower() not in KNOWN_BLOCKS:
+                problems.append(
+                    ReadProblem(source, f"unknown block #{name[:20]} skipped", f"line {i}",
+                                severity="warning")
+                )  # fmt: skip
+            cur.blocks.append((name, i, []))
             continue
         if cur is not None and cur.blocks:
             cur.blocks[-1][2].append(line)
@@ -170,8 +205,13 @@ def _points(body: list[str], line: int, what: str) -> list[tuple[float, float, f
     return pts
 
 
-def _spectrum_counts(body: list[str], line: int) -> tuple[np.ndarray, int]:
-    """The counts of ``#g_Spectrum`` and the file's first channel number."""
+#: Largest count a channel may hold (float64 integers are exact below 2**53).
+MAX_COUNT = 2.0**53
+
+
+def _spectrum_counts(body: list[str], line: int) -> tuple[np.ndarray, int, int]:
+    """The counts of ``#g_Spectrum``, the file's first channel number and the line of the
+    first text after the last channel (0 when none: such text is left out)."""
     rows = [(line + k, t) for k, t in enumerate(body, 1) if t.strip()]
     if not rows:
         raise _Bad("#g_Spectrum: empty", line)
@@ -186,11 +226,18 @@ def _spectrum_counts(body: list[str], line: int) -> tuple[np.ndarray, int]:
     first: int | None = None
     pos = 0
     for ln, text in rows[1:]:
+        if pos == nchan:  # complete: what follows is not spectrum (a damaged line?)
+            return _as_counts(counts), first if first is not None else 1, ln
         try:
             vals = np.array(text.split(), dtype=float)
         except ValueError:
             raise _Bad(f"#g_Spectrum: not a number in {text.strip()[:60]!r}", ln) from None
-        if vals.size < 2 or not np.all(np.isfinite(vals)) or np.any(vals < 0):
+        if (
+            vals.size < 2
+            or not np.all(np.isfinite(vals))
+            or np.any(vals < 0)
+            or np.any(vals > MAX_COUNT)
+        ):
             raise _Bad(f"#g_Spectrum: bad data line {text.strip()[:60]!r}", ln)
         ch = vals[0]
         if first is None:
@@ -206,9 +253,11 @@ def _spectrum_counts(body: list[str], line: int) -> tuple[np.ndarray, int]:
         pos += data.size
     if pos != nchan:
         raise _Bad(f"#g_Spectrum: {pos} channels of the {nchan} announced (truncated?)", n_line)
-    if np.all(counts == np.round(counts)):
-        counts = counts.astype(np.int64)
-    return counts, first if first is not None else 1
+    return _as_counts(counts), first if first is not None else 1, 0
+
+
+def _as_counts(counts: np.ndarray) -> np.ndarray:
+    return counts.astype(np.int64) if np.all(counts == np.round(counts)) else counts
 
 
 def _one(section: _Section, source: str, problems: list[ReadProblem]) -> Spectrum | None:
@@ -279,7 +328,12 @@ def _one(section: _Section, source: str, problems: list[ReadProblem]) -> Spectru
                 kw["efficiency"] = tuple(_points(body, line, "#g_Efficiency"))
             elif key == "g_spectrum":
                 spectrum_line = line
-                counts, first = _spectrum_counts(body, line)
+                counts, first, after = _spectrum_counts(body, line)
+                if after:
+                    problems.append(
+                        ReadProblem(source, "text after the last channel of #g_Spectrum left out",
+                                    f"line {after}", severity="warning")
+                    )  # fmt: skip
         except _Bad as bad:
             severity = "error" if key == "g_spectrum" else "warning"
             what = "spectrum dropped" if key == "g_spectrum" else "block skipped"
@@ -305,13 +359,18 @@ def parse_phd(text: str, source: str = "") -> tuple[list[Spectrum], list[ReadPro
     """The spectra of an IMS2.0 PHD message (text), and the problems met."""
     problems: list[ReadProblem] = []
     spectra = []
-    sections = _sections(text.splitlines())
+    sections = _sections(text.splitlines(), source, problems)
     for sec in sections:
         s = _one(sec, source, problems)
         if s is not None:
             spectra.append(s)
     if not sections:
         problems.append(ReadProblem(source, "no PHD data section (DATA_TYPE …PHD) found"))
+    words = [ln.split(None, 1)[0].upper() for ln in text.splitlines() if ln.strip()]
+    if words and words[0] == "BEGIN" and words[-1] != "STOP":
+        problems.append(
+            ReadProblem(source, "message does not end with STOP: truncated?", severity="warning")
+        )
     return spectra, problems
 
 
