@@ -76,7 +76,7 @@ def _n42_blocks(fmt: Format):  # type: ignore[no-untyped-def]
     def blocks(folder: Path, data: bytes):  # type: ignore[no-untyped-def]
         spans = [
             (m.start(), m.end())
-            for m in re.finditer(rb"<DetectorData>.*?</DetectorData>\n", data, re.S)
+            for m in re.finditer(rb"<DetectorData>.*?</DetectorData>\r?\n", data, re.S)
         ]
         head, tail = data[: spans[0][0]], b"</Measurement>\n</N42InstrumentData>\n"
         return [

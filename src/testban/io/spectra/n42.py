@@ -305,9 +305,10 @@ def parse_n42(raw: bytes, source: str = "") -> tuple[list[Spectrum], list[ReadPr
         )
     cals: dict[str, EnergyCalibration] = {}
     dets: dict[str, str] = {}
-    elements: list[tuple[ET.Element, int, int]] = []  # container, offset, line
+    elements: list[tuple[ET.Element, int, int, int]] = []  # container, start, end, line
+    newlines = np.flatnonzero(np.frombuffer(raw, dtype=np.uint8) == 10)
     for name, a, b in parts:
-        line = raw.count(b"\n", 0, a) + 1
+        line = int(np.searchsorted(newlines, a)) + 1
         if b < 0:  # not closed before the next container or the end of the file
             n = len(_SPECTRUM_TAG.findall(raw, a, -b))
             why = "file truncated" if -b == len(raw) else "its end tag is missing"
@@ -351,16 +352,16 @@ def parse_n42(raw: bytes, source: str = "") -> tuple[list[Spectrum], list[ReadPr
         elif name == "RadDetectorInformation":
             dets[el.get("id", "")] = _text(el, "RadDetectorName") or el.get("id") or ""
         else:
-            elements.append((el, a, line))
-    for el, a, line in elements:
-        tags = [m.start() for m in _SPECTRUM_TAG.finditer(raw, a)]
+            elements.append((el, a, b, line))
+    for el, a, b, line in elements:
+        tags = [m.start() for m in _SPECTRUM_TAG.finditer(raw, a, b)]
         try:
             found = _spectra_of(el, cals, dets)
         except _Bad as bad:
             problems.append(ReadProblem(source, f"measurement skipped: {bad}", f"line {line}"))
             continue
         for k, (sp, common) in enumerate(found):
-            sline = raw.count(b"\n", 0, tags[k]) + 1 if k < len(tags) else line
+            sline = int(np.searchsorted(newlines, tags[k])) + 1 if k < len(tags) else line
             try:
                 spectra.append(_one_spectrum(sp, common, cals, dets, f"{source}:line {sline}"))
             except _Bad as bad:
