@@ -31,6 +31,9 @@ from testban.records.css30 import (
     table_of,
     to_arrays,
 )
+from testban.records.gards import GARDS_TABLES
+
+TABLES.update(GARDS_TABLES)  # the radionuclide (GARDS) tables share the CSS3.0 machinery
 
 __all__ = [
     "TABLES",

@@ -36,6 +36,13 @@ from testban.store.query import (
     preferred_magnitude,
     query_events,
 )
+from testban.store.samples import (
+    find_sample,
+    read_sample,
+    sample_data_row,
+    store_air_concentrations,
+    store_sample,
+)
 from testban.store.schema import (
     INDEXES,
     PRIMARY_KEYS,
@@ -99,4 +106,9 @@ __all__ = [
     "replace_events",
     "taken_arrivals",
     "window_detections",
+    "find_sample",
+    "read_sample",
+    "sample_data_row",
+    "store_air_concentrations",
+    "store_sample",
 ]

@@ -40,6 +40,14 @@ PRIMARY_KEYS: dict[str, tuple[str, ...]] = {
     "event": ("evid",),
     "screen": ("orid", "criterion"),
     "evchar": ("orid", "param"),
+    # radionuclide tables (testban.records.gards), keyed by sample
+    "gards_sample_data": ("sample_id",),
+    "gards_peaks": ("sample_id", "peak_id"),
+    "gards_nucl_ided": ("sample_id", "name"),
+    "gards_nucl_lines_ided": ("sample_id", "name", "energy"),
+    "gards_sample_cat": ("sample_id", "name"),
+    "gards_bg_isotope_concs": ("sample_id", "name"),
+    "gards_air_conc": ("location", "collect_start", "seq", "name"),
 }
 
 #: Secondary indexes: the columns queries select on (time, place, owning origin, author).
@@ -52,6 +60,8 @@ INDEXES: dict[str, tuple[tuple[str, ...], ...]] = {
     "stamag": (("orid",), ("arid",)),
     "amplitude": (("arid",),),
     "event": (("prefor",),),
+    "gards_sample_data": (("sta", "acquisition_start"), ("collect_stop",), ("dfile",)),
+    "gards_air_conc": (("collect_start",),),
 }
 
 
