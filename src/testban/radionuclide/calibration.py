@@ -45,6 +45,10 @@ BACKGROUND_LINES: dict[str, tuple[float, float]] = {
 }
 
 
+#: Largest RMS of the matched lines' residuals, in FWHM, for a found calibration to be kept.
+MAX_RMS_FWHM = 0.25
+
+
 @dataclass(frozen=True)
 class Resolution:
     """FWHM (keV) = sqrt(a + b·E), E in keV."""
@@ -246,6 +250,15 @@ def find_energy_calibration(
             EnergyCalibration(), "none", problems=(f"only {ok.sum()} reference lines matched",)
         )
     e_fit = np.polynomial.polynomial.polyval(xf[matched[ok]], coef)
+    # quality gate: matched lines must sit on the curve to a fraction of their width
+    # (a chance pattern among broad scintillator peaks does not)
+    rms = float(np.sqrt(np.mean(((e_fit - e_ref[ok]) / fw_lines[ok]) ** 2)))
+    if rms > MAX_RMS_FWHM:
+        return CalibrationResult(
+            EnergyCalibration(),
+            "none",
+            problems=(f"background lines do not fit one calibration (rms {rms:.2f} FWHM)",),
+        )
     rows = tuple(
         (names[i], float(xf[matched[i]]), float(e_ref[i]), float(e_f - e_ref[i]))
         for i, e_f in zip(np.flatnonzero(ok), e_fit, strict=True)
