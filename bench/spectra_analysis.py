@@ -1,6 +1,6 @@
 """Gamma analysis on the becquerel sample spectra (issue 13, item 2).
 
-    PYTHONPATH=src TESTBAN_SHARED_DATA=/work/shared/data .venv/bin/python bench/spectra_analysis.py
+PYTHONPATH=src TESTBAN_SHARED_DATA=/work/shared/data .venv/bin/python bench/spectra_analysis.py
 """
 
 from __future__ import annotations
@@ -15,9 +15,13 @@ from testban.io.spectra.model import EnergyCalibration, Spectrum
 
 SHARED = Path(os.environ.get("TESTBAN_SHARED_DATA", "/work/shared/data"))
 SAMPLES = SHARED / "radionuclide" / "becquerel_samples"
-FILES = sorted(
-    str(p) for p in SAMPLES.iterdir() if p.is_file() and p.suffix.lower() not in (".md", ".txt")
-) if SAMPLES.is_dir() else []
+FILES = (
+    sorted(
+        str(p) for p in SAMPLES.iterdir() if p.is_file() and p.suffix.lower() not in (".md", ".txt")
+    )
+    if SAMPLES.is_dir()
+    else []
+)
 
 
 def read_becquerel(path: str) -> Spectrum:

@@ -81,7 +81,10 @@ def currie_limits(background_counts) -> tuple[np.ndarray, np.ndarray]:
 
 
 def iso11929_limits(
-    background_counts, background_var, k_alpha: float = K_95, k_beta: float = K_95,
+    background_counts,
+    background_var,
+    k_alpha: float = K_95,
+    k_beta: float = K_95,
     rel_unc_w: float | np.ndarray = 0.0,
 ) -> tuple[np.ndarray, np.ndarray]:
     """ISO 11929 decision threshold and detection limit of a net peak area (counts).

@@ -101,15 +101,18 @@ def _resolution_estimate(y, cal: EnergyCalibration, n: int) -> Resolution | None
     e_of = cal.energy(x)
     gain = np.gradient(e_of)
     order = np.argsort(ch)
-    guess = lambda c: np.interp(c, ch[order] + 0.5, 0.8 * fw[order])  # noqa: E731
-    res = None
+    res: Resolution | None = None
+
+    def guess(c: np.ndarray) -> np.ndarray:
+        if res is None:
+            return np.interp(c, ch[order] + 0.5, 0.8 * fw[order])
+        return res.fwhm(cal.energy(c)) / np.interp(c, x, gain)
+
     for _ in range(2):
         fits = fit_peaks(y, ch, guess, cal.energy, free_width=True, min_significance=5.0)
         res = resolution_from_peaks(fits) or res
         if res is None:
             return None
-        r = res
-        guess = lambda c, r=r: r.fwhm(cal.energy(c)) / np.interp(c, x, gain)  # noqa: E731
     return res
 
 
@@ -216,16 +219,25 @@ def analyse_spectrum(
             ls = [g for g in nuc.lines if E_MIN <= g.energy <= e_edges[-1]]
             if not ls:
                 continue
-            key = max(ls, key=lambda g: g.intensity * float(effs[0](g.energy)))
-            c = float(channel_of(key.energy))
+            kl = max(ls, key=lambda g: g.intensity * float(effs[0](g.energy)))
+            c = float(channel_of(kl.energy))
             b, v = continuum_under(y, c, float(fwhm_ch(c)))
             if not np.isfinite(b):
                 continue
             a = activity_from_counts(
-                0.0, 0.0, float(effs[0](key.energy)), float(effs[1](key.energy)),
-                key.intensity, float(spectrum.live_time), float(spectrum.real_time),  # type: ignore[arg-type]
-                nuc.decay_constant, background_counts=b, background_var=v,
-                delay_s=delay, collection_s=collection, air_volume_m3=spectrum.air_volume,
+                0.0,
+                0.0,
+                float(effs[0](kl.energy)),
+                float(effs[1](kl.energy)),
+                kl.intensity,
+                float(spectrum.live_time),  # type: ignore[arg-type]
+                float(spectrum.real_time),  # type: ignore[arg-type]
+                nuc.decay_constant,
+                background_counts=b,
+                background_var=v,
+                delay_s=delay,
+                collection_s=collection,
+                air_volume_m3=spectrum.air_volume,
             )
             limits[nuc.name] = a.mdc if a.mdc is not None else a.mda
     detected = {

@@ -21,7 +21,6 @@ import numpy as np
 
 from testban.io.spectra.model import EnergyCalibration, Spectrum
 from testban.radionuclide.peaks import (
-    FWHM_PER_SIGMA,
     Peak,
     find_candidates,
     fit_peaks,

@@ -39,9 +39,10 @@ class Categorisation:
     reasons: tuple[str, ...]
 
 
-def normal_threshold(history: Sequence[float]) -> float | None:
+def normal_threshold(history: Sequence[float | None]) -> float | None:
     """mean + 3σ of the earlier concentrations, or None with fewer than MIN_HISTORY."""
-    h = np.asarray([x for x in history if x is not None and np.isfinite(x)], dtype=float)
+    vals = [float(x) for x in history if x is not None]
+    h = np.array([x for x in vals if np.isfinite(x)], dtype=float)
     if h.size < MIN_HISTORY:
         return None
     return float(h.mean() + N_SIGMA * h.std(ddof=1))

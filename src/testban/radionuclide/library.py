@@ -71,7 +71,7 @@ def half_life_s(name: str) -> float:
     """Half-life in seconds from radioactivedecay (inf for pseudo-nuclides)."""
     if name in PSEUDO:
         return float("inf")
-    import radioactivedecay as rd
+    import radioactivedecay as rd  # type: ignore[import-untyped]
 
     hl = rd.Nuclide(name).half_life("s")
     return float(hl) if isinstance(hl, float) else float("inf")
@@ -85,7 +85,10 @@ def load_library(path: str | None = None, classes: str | None = None) -> dict[st
         lines.setdefault(r["nuclide"], []).append(
             GammaLine(float(r["energy_kev"]), float(r["intensity_pct"]) / 100.0)
         )
-    cls = {r["nuclide"]: r["class"] for r in _rows(Path(classes) if classes else DATA / "nuclide_classes.csv")}
+    cls = {
+        r["nuclide"]: r["class"]
+        for r in _rows(Path(classes) if classes else DATA / "nuclide_classes.csv")
+    }
     out = {}
     for name, ls in lines.items():
         if name not in cls:
@@ -239,8 +242,13 @@ def identify(
                 rate=rate,
                 rate_err=rate_err,
                 lines=tuple(
-                    LineMatch(float(e[i]), float(p[i]), int(idx[i]), float(expected[i]),
-                              float(a_pk[idx[i]]) if idx[i] >= 0 else 0.0)
+                    LineMatch(
+                        float(e[i]),
+                        float(p[i]),
+                        int(idx[i]),
+                        float(expected[i]),
+                        float(a_pk[idx[i]]) if idx[i] >= 0 else 0.0,
+                    )
                     for i in range(e.size)
                 ),
                 interferences=(),

@@ -238,7 +238,7 @@ def _fit_region(y_all, n, mus, fwhm_channels, free_width, half_width):
     except (ValueError, np.linalg.LinAlgError):
         return None
     p = fit.x
-    jac = fit.jac
+    jac = np.asarray(fit.jac, dtype=float)
     try:
         cov = np.linalg.pinv(jac.T @ jac)
     except np.linalg.LinAlgError:
@@ -309,9 +309,7 @@ def _to_peaks(res, left, right, g_id, energy) -> list[Peak]:
     return out
 
 
-def continuum_under(
-    counts: np.ndarray, centre: float, fwhm_channels: float
-) -> tuple[float, float]:
+def continuum_under(counts: np.ndarray, centre: float, fwhm_channels: float) -> tuple[float, float]:
     """Continuum counts under ±1.25 FWHM of ``centre`` (channel) where no peak is fitted,
     estimated from the mean of the two side bands of 1.25 FWHM each, and its variance (for
     limits at energies without a peak: MDA of an absent nuclide)."""
