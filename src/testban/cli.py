@@ -6,6 +6,7 @@ notebook would, and reports with Rich.
 
 from __future__ import annotations
 
+import dataclasses
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -711,6 +712,108 @@ def screen(
         console.print(f"  screening rows stored in {store}")
     for path in written:
         console.print(f"  wrote {path}")
+
+
+@app.command()
+def spectrum(
+    files: Annotated[
+        list[Path],
+        typer.Argument(help="Gamma spectra (IMS2.0 PHD, N42.42, .spe, .cnf, .spc, .h5)."),
+    ],
+    out: Annotated[Path, typer.Option(help="Output directory.")] = Path("spectrum"),
+    background: Annotated[
+        Path | None, typer.Option(help="Background spectrum subtracted peak by peak.")
+    ] = None,
+    store: Annotated[
+        str | None, typer.Option(help="Also write the samples and results into this store.")
+    ] = None,
+) -> None:
+    """Analyse gamma spectra: calibration, peaks, nuclides, activities/MDCs, IDC level.
+
+    Writes sample.csv, peaks.csv, nuclides.csv, lines.csv, category.csv and one
+    RRR-like report per spectrum; the station history for the level comes from the
+    store's earlier samples when --store is given."""
+    from testban.io.css30 import write_csv
+    from testban.io.spectra import read_spectra
+    from testban.radionuclide.analysis import analyse_spectrum
+    from testban.radionuclide.rows import result_rows, rrr_text
+    from testban.records import rounded
+    from testban.store.samples import sample_data_row
+
+    problems: list[ReadProblem] = []
+    bg = None
+    if background is not None:
+        found = read_spectra(background, problems)
+        bg = found[0] if found else None
+        if bg is None:
+            err_console.print(f"no background spectrum read from {background}")
+            raise typer.Exit(1)
+    samples: list[tuple[Any, dict[str, list], Any]] = []
+    results: list[tuple[Path, int, Any]] = []
+    for path in files:
+        for k, sp in enumerate(read_spectra(path, problems)):
+            history = _station_history(store, sp.station) if store else None
+            res = analyse_spectrum(sp, bg, history)
+            sample = dataclasses.replace(sample_data_row(sp, path=path), sample_id=len(samples) + 1)
+            rows = result_rows(res)
+            samples.append((sample, rows, res))
+            results.append((path, k, res))
+    _report_problems(problems, "while reading", limit=10)
+    if not samples:
+        err_console.print("no spectrum read")
+        raise typer.Exit(1)
+    out.mkdir(parents=True, exist_ok=True)
+    names = {"gards_peaks": "peaks", "gards_nucl_ided": "nuclides",
+             "gards_nucl_lines_ided": "lines", "gards_sample_cat": "category"}  # fmt: skip
+    merged: dict[str, list] = {t: [] for t in names}
+    for sample, rows, res in samples:
+        for t, rs in rows.items():
+            merged[t] += [dataclasses.replace(r, sample_id=sample.sample_id) for r in rs]  # type: ignore[call-arg]
+        report = out / f"report_{sample.sample_id}.txt"
+        report.write_text(rrr_text(sample, rows, res.problems), encoding="utf-8")
+    written = [write_csv([rounded(s) for s, _, _ in samples], out / "sample.csv",
+                         table="gards_sample_data")]  # fmt: skip
+    written += [write_csv([rounded(r) for r in merged[t]], out / f"{n}.csv", table=t)
+                for t, n in names.items()]  # fmt: skip
+    if store is not None:
+        from testban.store import open_store
+        from testban.store.samples import store_sample
+
+        with open_store(store) as db, db.session() as session:
+            for sample, rows, _ in samples:
+                store_sample(session, dataclasses.replace(sample, sample_id=-1), rows)
+        console.print(f"  {len(samples)} samples stored in {store}")
+    for path, k, res in results:
+        level = res.categorisation.level if res.categorisation else "–"
+        found_n = ", ".join(
+            f"{n.identification.nuclide} ({n.identification.significance:.1f}σ)"
+            for n in res.nuclides
+        )  # fmt: skip
+        console.print(f"{path.name}[{k}]: level {level}; calibration "
+                      f"{res.calibration.method}; {len(res.peaks)} peaks; "
+                      f"nuclides: {found_n or 'none'}", highlight=False)  # fmt: skip
+    for path in written:
+        console.print(f"  wrote {path}")
+
+
+def _station_history(store: str | None, station: str) -> dict[str, list[float]] | None:
+    """Earlier concentrations (µBq/m³) per nuclide at ``station`` in the store."""
+    if not store or not station:
+        return None
+    import sqlalchemy as sa
+
+    from testban.store import TABLES_SQL, open_store
+
+    s, n = TABLES_SQL["gards_sample_data"], TABLES_SQL["gards_nucl_ided"]
+    history: dict[str, list[float]] = {}
+    with open_store(store) as db, db.session() as session:
+        rows = session.execute(
+            sa.select(n.c.name, n.c.conc).join(s, s.c.sample_id == n.c.sample_id)
+            .where(s.c.sta == station[:6], n.c.nid_flag == 1, n.c.conc >= 0)
+        )  # fmt: skip
+        for name, conc in rows:
+            history.setdefault(name, []).append(float(conc) / 1e6)  # µBq/m³ → Bq/m³
+    return history
 
 
 @app.command()
