@@ -146,6 +146,8 @@ def measure_origin(
     out: list[SurfaceWaveMeasurement] = []
     problems: list[ReadProblem] = []
     where = f"orid {origin.orid} Ms"
+    short: list[str] = []  # stations with data, none of it covering the Rayleigh window
+    no_response: list[str] = []  # channels without a response or stated units
     for i, t_p in zip(todo, tp, strict=True):
         sta, d, method = codes[i], float(delta[i]), methods[i]
         p_time = origin.time + (float(t_p) if np.isfinite(t_p) else 0.0)
@@ -157,15 +159,8 @@ def measure_origin(
         tr = _pick_trace(stream, sta, cfg.channels, w0 - 30.0, w1 + 30.0)
         if tr is None:
             if len(stream):
-                problems.append(
-                    ReadProblem(
-                        where,
-                        "no vertical long-period record covers the Rayleigh window",
-                        seed_id=sta,
-                        severity="info",
-                    )
-                )
-            continue  # fmt: skip
+                short.append(sta)
+            continue
         response = None
         try:
             response = network.response(sta, tr.stats.channel)
@@ -176,16 +171,8 @@ def measure_origin(
             if cfg.assume_units in _UNITS:
                 scale = _UNITS[cfg.assume_units]
             else:
-                problems.append(
-                    ReadProblem(
-                        where,
-                        "no instrument response: amplitude not in nm "
-                        "(set assume_units for displacement records)",
-                        seed_id=tr.id,
-                        severity="info",
-                    )
-                )
-                continue  # fmt: skip
+                no_response.append(tr.id)
+                continue
         try:
             m = measure_surface_wave(
                 np.asarray(tr.data, float), tr.stats.sampling_rate, tr.stats.starttime.timestamp,
@@ -196,6 +183,21 @@ def measure_origin(
             problems.append(ReadProblem(where, f"no LR measurement: {exc}", seed_id=tr.id))
             continue
         out.append(m)
+    # one line per origin and kind, not one per station: a network without long-period
+    # records or responses would otherwise bury the other problems
+    if short:
+        problems.append(ReadProblem(
+            where, f"no vertical long-period record covers the Rayleigh window at "
+            f"{len(short)} station(s): {', '.join(short[:8])}{' …' if len(short) > 8 else ''}",
+            severity="info",
+        ))  # fmt: skip
+    if no_response:
+        problems.append(ReadProblem(
+            where, f"no instrument response at {len(no_response)} channel(s) "
+            f"({', '.join(no_response[:5])}{' …' if len(no_response) > 5 else ''}): amplitude "
+            "not in nm (set assume_units / --units for displacement records)",
+            severity="info",
+        ))  # fmt: skip
     return out, problems
 
 
