@@ -114,10 +114,17 @@ def _load_airconc(store: Store, path: Path, problems: list[ReadProblem]) -> int:
     rows = read_air_concentrations(path, problems)
     swapped = set(swapped_sites(rows))
     for name in sorted(swapped):
-        problems.append(ReadProblem(str(path), "latitude and longitude swapped in the source; "
-                                    "corrected", name, severity="warning"))  # fmt: skip
-    rows = [dataclasses.replace(r, lat=r.lon, lon=r.lat) if r.location in swapped else r
-            for r in rows]  # fmt: skip
+        problems.append(
+            ReadProblem(
+                str(path),
+                "latitude and longitude swapped in the source; corrected",
+                name,
+                severity="warning",
+            )
+        )
+    rows = [
+        dataclasses.replace(r, lat=r.lon, lon=r.lat) if r.location in swapped else r for r in rows
+    ]
     if not rows:
         return 0
     with store.session() as s:
@@ -137,8 +144,13 @@ def load_radionuclide(
     for path in _files(paths, out):
         kind = file_kind(path)
         if not kind:
-            out.append(ReadProblem(str(path), "not a spectrum, xenon results or "
-                                   "air-concentration file; skipped", severity="warning"))  # fmt: skip
+            out.append(
+                ReadProblem(
+                    str(path),
+                    "not a spectrum, xenon results or air-concentration file; skipped",
+                    severity="warning",
+                )
+            )
             continue
         summary.files[str(path)] = kind
         try:

@@ -108,16 +108,26 @@ def xenon_rows(
 ) -> tuple[GardsSampleData, list[GardsBgIsotopeConcs]]:
     """The ``gards_sample_data`` row and ``gards_bg_isotope_concs`` rows of ``sample``."""
     head = GardsSampleData(
-        sta=(sample.station or NA_STR)[:6], detector=XENON_DETECTOR, data_type="SAMPLEPHD",
-        spectral_qualifier="FULL", srid=(sample.sample_id or NA_STR)[:32],
-        collect_start=sample.collect_start, collect_stop=sample.collect_stop,
-        dir=dir[-64:] or NA_STR, dfile=dfile[-64:] or NA_STR, auth=auth,
-    )  # fmt: skip
+        sta=(sample.station or NA_STR)[:6],
+        detector=XENON_DETECTOR,
+        data_type="SAMPLEPHD",
+        spectral_qualifier="FULL",
+        srid=(sample.sample_id or NA_STR)[:32],
+        collect_start=sample.collect_start,
+        collect_stop=sample.collect_stop,
+        dir=dir[-64:] or NA_STR,
+        dfile=dfile[-64:] or NA_STR,
+        auth=auth,
+    )
     concs = [
         GardsBgIsotopeConcs(
-            name=_GARDS_NAME[r.isotope], conc=_num(r.conc, -999.0), conc_err=_num(r.conc_err, -1.0),
-            mdc=_num(r.mdc, -1.0), nid_flag=int(r.detected), auth=auth,
-        )  # fmt: skip
+            name=_GARDS_NAME[r.isotope],
+            conc=_num(r.conc, -999.0),
+            conc_err=_num(r.conc_err, -1.0),
+            mdc=_num(r.mdc, -1.0),
+            nid_flag=int(r.detected),
+            auth=auth,
+        )
         for r in sample.results.values()
     ]
     return head, concs
@@ -126,9 +136,11 @@ def xenon_rows(
 def _find_xenon(session: Session, head: GardsSampleData) -> int | None:
     t = TABLES_SQL["gards_sample_data"]
     where = sa.and_(
-        t.c.sta == head.sta, t.c.detector == XENON_DETECTOR, t.c.srid == head.srid,
+        t.c.sta == head.sta,
+        t.c.detector == XENON_DETECTOR,
+        t.c.srid == head.srid,
         t.c.collect_start == head.collect_start,
-    )  # fmt: skip
+    )
     found = session.scalars(sa.select(t.c.sample_id).where(where).order_by(t.c.sample_id)).first()
     return None if found is None else int(found)
 
@@ -145,17 +157,28 @@ def store_xenon_sample(
     sid = _find_xenon(session, head)
     if sid is None:
         sid = next_ids(session, "sample_id")[0]
-    sid = store_sample(session, dataclasses.replace(head, sample_id=sid),
-                       {"gards_bg_isotope_concs": concs})  # fmt: skip
+    sid = store_sample(
+        session, dataclasses.replace(head, sample_id=sid), {"gards_bg_isotope_concs": concs}
+    )
     if math.isfinite(sample.lat) and math.isfinite(sample.lon) and head.sta != NA_STR:
         site = TABLES_SQL["site"]
         with _transaction(session):
             if not read_rows(session, "site", site.c.sta == head.sta):
                 t0 = sample.collect_start
-                _insert(session, "site", [Site(
-                    sta=head.sta, ondate=int(jdate(t0)) if t0 != NA_TIME else -1, lat=sample.lat,
-                    lon=sample.lon, staname="radionuclide station", statype="rn",
-                )])  # fmt: skip
+                _insert(
+                    session,
+                    "site",
+                    [
+                        Site(
+                            sta=head.sta,
+                            ondate=int(jdate(t0)) if t0 != NA_TIME else -1,
+                            lat=sample.lat,
+                            lon=sample.lon,
+                            staname="radionuclide station",
+                            statype="rn",
+                        )
+                    ],
+                )
     return sid
 
 
@@ -171,9 +194,13 @@ def stored_xenon_samples(
         where.append(t.c.collect_stop >= start)
     if end is not None:
         where.append(t.c.collect_start <= end)
-    heads = [h for h in read_rows(session, "gards_sample_data", sa.and_(*where),
-                                  order_by=("collect_start", "sample_id"))
-             if isinstance(h, GardsSampleData)]  # fmt: skip
+    heads = [
+        h
+        for h in read_rows(
+            session, "gards_sample_data", sa.and_(*where), order_by=("collect_start", "sample_id")
+        )
+        if isinstance(h, GardsSampleData)
+    ]
     if not heads:
         return []
     c = TABLES_SQL["gards_bg_isotope_concs"]
@@ -196,13 +223,20 @@ def stored_xenon_samples(
             if iso is None:
                 continue
             results[iso] = XenonResult(
-                iso, r.conc if r.conc > -999 else math.nan, max(r.conc_err, 0.0),
-                r.mdc if r.mdc >= 0 else math.nan, bool(r.nid_flag) and r.conc > -999,
-            )  # fmt: skip
+                iso,
+                r.conc if r.conc > -999 else math.nan,
+                max(r.conc_err, 0.0),
+                r.mdc if r.mdc >= 0 else math.nan,
+                bool(r.nid_flag) and r.conc > -999,
+            )
         lat, lon = coords.get(h.sta, (math.nan, math.nan))
         sid = h.srid if h.srid != NA_STR else str(h.sample_id)
-        out.append((h.sample_id, XenonSample(sid, h.sta, h.collect_start, h.collect_stop,
-                                             results, lat, lon)))  # fmt: skip
+        out.append(
+            (
+                h.sample_id,
+                XenonSample(sid, h.sta, h.collect_start, h.collect_stop, results, lat, lon),
+            )
+        )
     return out
 
 
@@ -220,8 +254,16 @@ def merge_air_concentrations(session: Session, rows: Sequence[GardsAirConc]) -> 
     t = TABLES_SQL["gards_air_conc"]
     with _transaction(session):
         for (loc, name), (lo, hi) in spans.items():
-            _delete(session, t, sa.and_(t.c.location == loc, t.c.name == name,
-                                        t.c.collect_start >= lo, t.c.collect_start <= hi))  # fmt: skip
+            _delete(
+                session,
+                t,
+                sa.and_(
+                    t.c.location == loc,
+                    t.c.name == name,
+                    t.c.collect_start >= lo,
+                    t.c.collect_start <= hi,
+                ),
+            )
         return _insert(session, "gards_air_conc", rows)
 
 
@@ -229,6 +271,7 @@ def air_series(session: Session, nuclide: str | None = None) -> list[GardsAirCon
     """Stored air-concentration rows (of ``nuclide`` when given), by site and time."""
     t = TABLES_SQL["gards_air_conc"]
     where = t.c.name == nuclide if nuclide is not None else None
-    rows = read_rows(session, "gards_air_conc", where,
-                     order_by=("location", "collect_start", "seq"))  # fmt: skip
+    rows = read_rows(
+        session, "gards_air_conc", where, order_by=("location", "collect_start", "seq")
+    )
     return [r for r in rows if isinstance(r, GardsAirConc)]
