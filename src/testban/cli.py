@@ -1215,3 +1215,36 @@ def xenon(
             console.print(f"  {v.sample_id:16s} {v.verdict}: {v.reason}", highlight=False)
     for path in written:
         console.print(f"  wrote {path}")
+
+
+@app.command("rn-load")
+def rn_load(
+    paths: Annotated[
+        list[Path],
+        typer.Argument(
+            help="Spectra (PHD, N42, SPE, SPC, CNF, H5), xenon results CSVs, "
+            "air-concentration CSVs, or folders of them."
+        ),
+    ],
+    store: Annotated[str, typer.Option(help="Store: an SQLite file or a database URL.")],
+    auth: Annotated[str, typer.Option(help="Author of the sample rows written.")] = "testban",
+    max_problems: Annotated[int, typer.Option(help="Print at most this many problems.")] = 20,
+) -> None:
+    """Load radionuclide files into the store (re-loading replaces, never duplicates):
+    spectra → gards_sample_data (+ the spectrum), xenon → gards_bg_isotope_concs,
+    air concentrations → gards_air_conc. Pages: /radionuclide, /xenon, /airconc."""
+    from testban.pipeline.rnload import load_radionuclide
+    from testban.store import open_store
+
+    problems: list = []
+    with open_store(store) as st:
+        summary = load_radionuclide(st, paths, problems, auth=auth)
+    _report_problems(problems, "while loading", limit=max_problems)
+    console.print(
+        f"loaded {summary.spectra} spectra, {summary.xenon_samples} xenon samples, "
+        f"{summary.air_rows} air-concentration rows from {len(summary.files)} files "
+        f"into {store} ({len(problems)} problems)",
+        highlight=False,
+    )
+    if not summary.files:
+        raise typer.Exit(1)

@@ -263,8 +263,10 @@ def router(store: Store, *, title: str, docs_url: str | None = None) -> APIRoute
         detail = event_detail(store, ev)
         summary = event_summary(ev)
         wf = event_waveforms(store, summary["evid"], ev.origin.orid)
+        from testban.service.radionuclide_pages import event_radionuclide  # imports this module
+
         return page(
-            request, "event.html", ev=summary, d=detail,
+            request, "event.html", ev=summary, d=detail, rn=event_radionuclide(store, ev.origin),
             geojson=_json_script(detail.pop("geojson")), wf=wf, wf_caption=CAPTION,
             wf_svg=Markup(render_svg(wf)) if wf.available else None,
         )  # fmt: skip

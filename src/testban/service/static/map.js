@@ -177,5 +177,38 @@
     return map;
   }
 
-  window.testbanMap = {events: events, event: event};
+  /* Points with their own colour, name, popup lines and link (radionuclide stations,
+     air-sampling sites); the data block may carry a legend: [[colour, text], …]. */
+  function points(mapId, dataId) {
+    if (!document.getElementById(mapId)) return null;
+    const map = baseMap(mapId);
+    const data = readJSON(dataId);
+    const layer = L.featureGroup().addTo(map);
+    data.features.forEach(function (f) {
+      const p = f.properties;
+      const c = f.geometry.coordinates;
+      const text = "<b>" + esc(p.name) + "</b>" + (p.lines || []).map(function (l) {
+        return "<br>" + esc(l);
+      }).join("");
+      L.circleMarker([c[1], c[0]], {
+        radius: p.kind === "release" ? 7 : 6, color: "#222", weight: 0.8,
+        fillColor: p.colour || "#7f8c8d", fillOpacity: 0.9
+      }).bindPopup(p.url ? '<a href="' + esc(p.url) + '">' + text + "</a>" : text).addTo(layer);
+    });
+    if (layer.getLayers().length) map.fitBounds(layer.getBounds().pad(0.15), {maxZoom: 6});
+    if (data.legend && data.legend.length) {
+      const legend = L.control({position: "bottomright"});
+      legend.onAdd = function () {
+        const div = L.DomUtil.create("div", "legend");
+        div.innerHTML = data.legend.map(function (d) {
+          return '<i style="background:' + esc(d[0]) + '"></i>' + esc(d[1]);
+        }).join("<br>");
+        return div;
+      };
+      legend.addTo(map);
+    }
+    return map;
+  }
+
+  window.testbanMap = {events: events, event: event, points: points};
 })();
