@@ -733,10 +733,11 @@ def spectrum(
     Writes sample.csv, peaks.csv, nuclides.csv, lines.csv, category.csv and one
     RRR-like report per spectrum; the station history for the level comes from the
     store's earlier samples when --store is given."""
+    from testban.bulletin.rrr import format_rrr
     from testban.io.css30 import write_csv
     from testban.io.spectra import read_spectra
     from testban.radionuclide.analysis import analyse_spectrum
-    from testban.radionuclide.rows import result_rows, rrr_text
+    from testban.radionuclide.rows import result_rows
     from testban.records import rounded
     from testban.store.samples import sample_data_row
 
@@ -770,7 +771,10 @@ def spectrum(
         for t, rs in rows.items():
             merged[t] += [dataclasses.replace(r, sample_id=sample.sample_id) for r in rs]  # type: ignore[call-arg]
         report = out / f"report_{sample.sample_id}.txt"
-        report.write_text(rrr_text(sample, rows, res.problems), encoding="utf-8")
+        text = format_rrr(sample, rows)
+        if res.problems:
+            text += "\nPROBLEMS\n" + "".join(f"- {p}\n" for p in res.problems)
+        report.write_text(text, encoding="utf-8")
     written = [write_csv([rounded(s) for s, _, _ in samples], out / "sample.csv",
                          table="gards_sample_data")]  # fmt: skip
     written += [write_csv([rounded(r) for r in merged[t]], out / f"{n}.csv", table=t)

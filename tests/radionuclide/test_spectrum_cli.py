@@ -38,7 +38,7 @@ def test_spectrum_command_identifies_and_categorises(tmp_path):
     cat = [r for r in read_csv(out / "category.csv", "gards_sample_cat") if r.name == "SAMPLE"]
     assert cat and cat[0].category == 5  # two anomalous fission products, no history
     report = next(out.glob("report_*.txt")).read_text(encoding="utf-8")
-    assert "CATEGORY    5" in report and "I-131" in report
+    assert "Sample level       5" in report and "I-131" in report
     with open_store(store) as db, db.session() as s:
         assert count_rows(s, "gards_sample_data") == 1
 

@@ -1,30 +1,20 @@
-"""An analysed sample as GARDS rows, and the RRR-like text report of those rows.
+"""An analysed sample as GARDS rows.
 
 :func:`result_rows` turns a :class:`~testban.radionuclide.analysis.SampleResult` into the
 rows of ``gards_peaks``, ``gards_nucl_ided``, ``gards_nucl_lines_ided`` and
-``gards_sample_cat`` (the store's and ``testban spectrum``'s output); :func:`rrr_text`
-writes the report an analyst reads from the rows alone (sample, collection, acquisition,
-nuclides with activities or MDCs, categorisation), so a stored sample and a fresh
-analysis print the same report.
+``gards_sample_cat`` (the store's and ``testban spectrum``'s output); the report an analyst
+reads is written from these rows alone (:func:`testban.bulletin.rrr.format_rrr`), so a
+stored sample and a fresh analysis print the same report.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Mapping, Sequence
-
-from obspy import UTCDateTime
 
 from testban.radionuclide.analysis import SampleResult
 from testban.radionuclide.library import load_library
 from testban.records.css30 import Record
-from testban.records.gards import (
-    GardsNuclIded,
-    GardsNuclLinesIded,
-    GardsPeaks,
-    GardsSampleCat,
-    GardsSampleData,
-)
+from testban.records.gards import GardsNuclIded, GardsNuclLinesIded, GardsPeaks, GardsSampleCat
 
 #: Bq/m³ → µBq/m³ (the IDC reports particulate concentrations in µBq/m³).
 UBQ = 1e6
@@ -111,56 +101,3 @@ def result_rows(result: SampleResult, auth: str = "testban") -> dict[str, list[R
                                       reason="anomalous", auth=auth))  # fmt: skip
     return {"gards_peaks": peaks, "gards_nucl_ided": nucl, "gards_nucl_lines_ided": lines,
             "gards_sample_cat": cat}  # fmt: skip
-
-
-def _time(t: float) -> str:
-    return str(UTCDateTime(t))[:19] if t > -9999999999.0 else "–"
-
-
-def rrr_text(
-    sample: GardsSampleData,
-    tables: Mapping[str, Iterable[Record]],
-    problems: Sequence[str] = (),
-) -> str:
-    """The sample's report, in the spirit of the IDC's Reviewed Radionuclide Report."""
-    nucl = [r for r in tables.get("gards_nucl_ided", []) if isinstance(r, GardsNuclIded)]
-    cats = [r for r in tables.get("gards_sample_cat", []) if isinstance(r, GardsSampleCat)]
-    peaks = [r for r in tables.get("gards_peaks", []) if isinstance(r, GardsPeaks)]
-    conc_unit = "µBq/m³" if sample.qunit == "m3" else "(no air volume)"
-    out = [
-        f"RADIONUCLIDE REPORT — sample {sample.sample_id} ({sample.data_type})",
-        f"Station {sample.sta}  detector {sample.detector}  SRID {sample.srid}",
-        f"Collection  {_time(sample.collect_start)} – {_time(sample.collect_stop)}",
-        f"Acquisition {_time(sample.acquisition_start)}  real {sample.acquisition_real_sec:.0f}"
-        f" s  live {sample.acquisition_live_sec:.0f} s",
-        f"Quantity    {sample.quantity:g} {sample.qunit}   file {sample.dir}/{sample.dfile}",
-        "",
-    ]
-    level = next((c for c in cats if c.name == "SAMPLE"), None)
-    out.append(f"CATEGORY    {level.category if level else 'not categorised'}"
-               + (f"  ({level.reason})" if level and level.reason != "-" else ""))  # fmt: skip
-    out += ["", f"IDENTIFIED NUCLIDES ({len([n for n in nucl if n.nid_flag])})",
-            f"{'Nuclide':8s} {'Type':11s} {'Activity Bq':>14s} {'±':>10s} "
-            f"{'Conc ' + conc_unit:>22s} {'±':>10s} {'MDC':>10s}"]  # fmt: skip
-    for n in sorted((n for n in nucl if n.nid_flag), key=lambda n: n.name):
-        conc = f"{n.conc:14.4g}" if n.conc >= 0 else f"{'–':>14s}"
-        cerr = f"{n.conc_err:10.3g}" if n.conc_err >= 0 else f"{'':>10s}"
-        act = f"{n.activ:14.4g}" if n.activ >= 0 else f"{'–':>14s}"
-        aerr = f"{n.activ_err:10.3g}" if n.activ_err >= 0 else f"{'':>10s}"
-        mdc = f"{n.mdc:10.3g}" if n.mdc >= 0 else f"{'':>10s}"
-        out.append(f"{n.name:8s} {n.type:11s} {act} {aerr} {conc:>22s} {cerr} {mdc}")
-    limits = sorted((n for n in nucl if not n.nid_flag and n.mdc >= 0), key=lambda n: n.name)
-    if limits:
-        out += ["", "NOT IDENTIFIED: MDC of the treaty-relevant nuclides (" + conc_unit + ")"]
-        out += [f"{n.name:8s} {n.mdc:10.3g}" for n in limits]
-    out += [
-        "",
-        f"PEAKS ({len(peaks)})",
-        f"{'Energy keV':>10s} {'FWHM':>6s} {'Net area':>10s} {'±':>8s} {'Sig':>6s}  Nuclide",
-    ]
-    for p in peaks:
-        out.append(f"{p.energy:10.2f} {p.fwhm:6.2f} {p.area:10.1f} {p.area_err:8.1f} "
-                   f"{p.peak_sig:6.1f}  {p.nuclide if p.ided else ''}")  # fmt: skip
-    if problems:
-        out += ["", "PROBLEMS"] + [f"- {p}" for p in problems]
-    return "\n".join(out) + "\n"
