@@ -727,6 +727,15 @@ def spectrum(
     store: Annotated[
         str | None, typer.Option(help="Also write the samples and results into this store.")
     ] = None,
+    sum_series: Annotated[
+        bool,
+        typer.Option(
+            "--sum",
+            help="A file of many short spectra (portal, N42): analyse the "
+            "summed foreground (slices above the gross-count background) against "
+            "the quiet start and end of the series.",
+        ),
+    ] = False,
 ) -> None:
     """Analyse gamma spectra: calibration, peaks, nuclides, activities/MDCs, IDC level.
 
@@ -752,7 +761,21 @@ def spectrum(
     samples: list[tuple[Any, dict[str, list], Any]] = []
     results: list[tuple[Path, int, Any]] = []
     for path in files:
-        for k, sp in enumerate(read_spectra(path, problems)):
+        spectra = read_spectra(path, problems)
+        if sum_series and len(spectra) > 1:
+            from testban.radionuclide.portal import occupancy_sum
+
+            try:
+                occ = occupancy_sum(spectra)
+            except ValueError as exc:
+                problems.append(ReadProblem(str(path), f"cannot sum the series: {exc}"))
+                continue
+            console.print(f"{path.name}: {occ.slices} slices, {occ.foreground_slices} above "
+                          f"{occ.threshold:.0f} gross counts summed as foreground, "
+                          f"{occ.background_slices} quiet ones as background")  # fmt: skip
+            spectra = [occ.foreground]
+            bg = bg or occ.background
+        for k, sp in enumerate(spectra):
             history = _station_history(store, sp.station) if store else None
             res = analyse_spectrum(sp, bg, history)
             sample = dataclasses.replace(sample_data_row(sp, path=path), sample_id=len(samples) + 1)
