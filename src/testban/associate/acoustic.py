@@ -19,6 +19,7 @@ A post-association step; the seismic associator (:mod:`testban.associate.core`) 
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -165,7 +166,7 @@ def relocate_joint(
     for s in acou:
         a = by_arid[s.arid]
         if a.iphase != s.phase:
-            a = Arrival(**{**{f: getattr(a, f) for f in a.__dataclass_fields__}, "iphase": s.phase})
+            a = dataclasses.replace(a, iphase=s.phase)
         acous.append(a)
     obs = acoustic_observations(acous, stations)
     post = locate_joint(obs, sobs, config, centre=(origin.lat, origin.lon))
@@ -210,7 +211,7 @@ def associate_all(
     left = [a for a in acoustic if a.arid not in used and a.iphase.strip() == "I"]
     first = max([o.orid for o in out.origins], default=0) + 1
     icfg = infrasound or InfrasoundConfig(bisl=cfg.bisl)
-    icfg = InfrasoundConfig(**{**icfg.__dict__, "first_orid": max(first, icfg.first_orid)})
+    icfg = dataclasses.replace(icfg, first_orid=max(first, icfg.first_orid))
     inf = associate_infrasound(left, network, icfg)
     out.origins += inf.origins
     out.assocs += inf.assocs

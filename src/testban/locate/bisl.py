@@ -32,6 +32,7 @@ Research Review, LA-UR-03-6029; Mutschlecner & Whitaker 2005, JGR 110, D01108).
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -602,8 +603,7 @@ def bisl_records(
                         belief=1.0, timedef="d", azdef="n", slodef="n",
                         vmodel="iasp91")  # fmt: skip
             if base is not None:
-                row = Assoc(**{**{f: getattr(base, f) for f in base.__dataclass_fields__},
-                               "orid": orid, "phase": ph})  # fmt: skip
+                row = dataclasses.replace(base, orid=orid, phase=ph)
             row.delta = round(float(d[k]), 3)
             row.seaz, row.esaz = round(float(seaz[k]), 2), round(float(esaz[k]), 2)
             row.timeres = round(float(sobs.time[k] - t0 - tp), 3)
