@@ -101,7 +101,7 @@ def _candidates(obs: AcousticObs, active: np.ndarray, glat, glon, cfg: Infrasoun
     sig_t = np.where(obs.deltim > 0, obs.deltim, bc.default_deltim)
     half_km = 0.5 * math.sqrt(2) * cfg.grid_deg * KM_PER_DEG
     codes, arr_idx = np.unique(obs.sta, return_inverse=True)
-    best = (0, -np.inf, None)
+    best: tuple = (0, -np.inf, None, None)
     chunk = max(1, 2_000_000 // max(len(obs) ** 2, 1))
     for s in range(0, glat.size, chunk):
         la, lo = glat[s : s + chunk], glon[s : s + chunk]
@@ -187,7 +187,7 @@ def associate_infrasound(
         n_arr, _, members, node = _candidates(obs, active, glat, glon, cfg)
         if n_arr < cfg.min_arrays or members is None:
             break
-        key = tuple(np.flatnonzero(members))
+        key = tuple(int(i) for i in np.flatnonzero(members))
         if key in tried:
             break
         tried.add(key)

@@ -164,7 +164,7 @@ def parse_infrapy_json(raw: str, name: str = "<json>", first_arid: int = 1) -> I
 def parse_infrapy_dat(raw: str, name: str = "<dat>", first_arid: int = 1) -> InfrapyDetections:
     """Arrivals, sites and groups from the text of an InfraPy demo ``.dat`` file."""
     out = InfrapyDetections()
-    rows = []
+    rows: list[tuple[float, float, float, float, float | None, float | None, int]] = []
     group, pending_gap = 0, False
     for n, line in enumerate(raw.splitlines(), 1):
         text = line.strip()

@@ -254,10 +254,10 @@ def _time_ll(r_km: np.ndarray, tau: np.ndarray, obs: AcousticObs, cfg: BislConfi
 
 def _acoustic_time_marginal(r_km: np.ndarray, obs: AcousticObs, cfg: BislConfig):
     """log ∫ Πᵢ p(tᵢ | node, t0) dt0 per node, with E[t0] and Var[t0] per node."""
-    lo_c, hi_c = _support(cfg.celerity)
+    c_lo, c_hi = _support(cfg.celerity)
     hydro = (obs.phase == "H") | (obs.phase == "T")
-    lo_c = np.where(hydro, 1.44, lo_c)
-    hi_c = np.where(hydro, 1.52, hi_c)
+    lo_c = np.where(hydro, 1.44, c_lo)
+    hi_c = np.where(hydro, 1.52, c_hi)
     sig_t = np.where(obs.deltim > 0, obs.deltim, cfg.default_deltim)
     a = obs.time[None] - r_km / lo_c - 3 * sig_t  # earliest t0 each detection allows
     b = obs.time[None] - r_km / hi_c + 3 * sig_t  # latest
@@ -474,6 +474,7 @@ def _contours(res: BislResult, level: float) -> list[np.ndarray]:
     gen = contourpy.contour_generator(res.x, res.y, res.prob, line_type="Separate")
     out = []
     for line in gen.lines(res.thresholds[level]):
+        line = np.asarray(line)
         xs, ys = line[:, 0], line[:, 1]
         la, lo = destination(res.centre[0], res.centre[1], np.hypot(xs, ys) / KM_PER_DEG,
                              np.degrees(np.arctan2(xs, ys)))  # fmt: skip
