@@ -192,9 +192,12 @@ def cepstral_bubble_period(
 
     The log power spectrum (Welch, segments ≥ 8 ``qmax`` long so that a ripple of period
     1/T Hz is resolved, averaged to beat down the random multipath fluctuations) is
-    restricted to ``band``, detrended, and Fourier transformed; the peak quefrency is
-    refined by a parabola through its neighbours. Prominence: peak height over the
-    median absolute cepstrum in the search range (a robust noise level). A pulse
+    restricted to ``band`` and to the frequencies within 30 dB of its peak (where the
+    signal, not the noise floor or a filter edge, shapes the spectrum), detrended, and
+    Fourier transformed; the peak quefrency is refined by a parabola through its
+    neighbours; quefrencies below 3/bandwidth are not searched (fewer than three ripples
+    across the band do not define a period). Prominence: peak height over the median
+    absolute cepstrum in the search range (a robust noise level). A pulse
     repeated at T also peaks at 2T; the shortest quefrency whose peak reaches half the
     largest is taken (the fundamental).
     """
@@ -205,6 +208,15 @@ def cepstral_bubble_period(
     m = (f >= band[0]) & (f <= hi)
     if m.sum() < 16:
         return math.nan, 0.0
+    # only where the signal carries energy: within 30 dB of the smoothed spectral peak
+    sm = np.convolve(p[m], np.ones(9) / 9, mode="same")
+    live = np.flatnonzero(sm >= 1e-3 * sm.max())
+    m[np.flatnonzero(m)[: live[0]]] = False
+    m[np.flatnonzero(m)[live[-1] - live[0] + 1 :]] = False
+    if m.sum() < 16:
+        return math.nan, 0.0
+    # a ripple must repeat at least three times across the band to be a period
+    qmin = max(qmin, 3.0 / (f[m][-1] - f[m][0]))
     lp = np.log(np.maximum(p[m], 1e-30 * p[m].max()))
     lp = lp - np.polyval(np.polyfit(f[m], lp, 3), f[m])
     lp = lp * signal.windows.hann(lp.size)
