@@ -392,11 +392,12 @@ def read_matrix_mat(
     """A samples × cells matrix from a MATLAB file (``variable``, else its largest 2-D
     array); ``cells`` describes the columns (default: unknown times and places)."""
     from scipy.io import loadmat
+    from scipy.io.matlab import MatReadError
 
     name = str(path)
     try:
         data = loadmat(str(path))
-    except (OSError, ValueError, TypeError, NotImplementedError) as exc:
+    except (OSError, ValueError, TypeError, NotImplementedError, MatReadError) as exc:
         problems.append(ReadProblem(name, f"cannot read MATLAB file: {exc}"))
         return None
     arrays = {k: v for k, v in data.items() if not k.startswith("__") and isinstance(v, np.ndarray)}
