@@ -45,6 +45,7 @@ from testban.radionuclide.fusion import Event, FusionVerdict, assess
 from testban.radionuclide.psr import FACTOR, Measurements
 from testban.radionuclide.xenon import XenonSample
 from testban.radionuclide.xenon_clock import DAY
+from testban.radionuclide.xenon_published import PublishedXenon
 
 #: Log-normal σ of measurement and model errors (factor 5 at 2σ).
 SIGMA_LN = math.log(FACTOR) / 2.0
@@ -327,3 +328,27 @@ def assess_event(
     verdict, reason = combine(clock, transport)
     return EventVerdict(verdict, reason, clock, transport,
                         tuple(windows or [(ev.time, ev.time + WINDOW_S)]))  # fmt: skip
+
+
+def published_clock_verdict(ev: EventLocation, pub: PublishedXenon) -> FusionVerdict:
+    """The clock verdict from a *published* time since fission (``age_min_days`` /
+    ``age_max_days`` of :mod:`xenon_published`) where the sample's concentrations are not
+    carried: the origin must lie that long before the collection (± half the collection
+    window)."""
+    age = (pub.time_mid - ev.time) / DAY
+    half = 0.5 * (pub.time_stop - pub.time_start) / DAY
+    lo, hi = pub.age_min_days, pub.age_max_days
+    said = " and ".join(
+        s for s in (f"more than {lo:g} d" if math.isfinite(lo) else "",
+                    f"less than {hi:g} d" if math.isfinite(hi) else "") if s
+    )  # fmt: skip
+    where = f"{pub.label} [{pub.reference}]"
+    if pub.time_stop <= ev.time:
+        return FusionVerdict("inconsistent", f"{where}: collected before the origin time")
+    if not said:
+        return FusionVerdict("not assessable", f"{where}: no time since fission published")
+    text = (f"{where}: published fission {said} before the detection; this origin is "
+            f"{age:.1f} ± {half:.1f} d before the collection midpoint")  # fmt: skip
+    if (math.isfinite(lo) and age + half < lo) or (math.isfinite(hi) and age - half > hi):
+        return FusionVerdict("inconsistent", text)
+    return FusionVerdict("consistent", text)
