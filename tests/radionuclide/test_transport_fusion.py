@@ -149,3 +149,26 @@ def test_assess_event_uses_transport_when_the_clock_cannot(plume: SourceReceptor
     assert "transport" in v.reason and "clock" in v.reason
     without = assess_event(ev, samples)
     assert without.verdict == "not assessable" and "no SRS" in without.reason
+
+
+def test_published_clock_dprk_2013_and_an_unrelated_earthquake():
+    """Takasaki, April 2013: "fission more than 50 days before" (CTBTO 2013). The DPRK test
+    of 2013-02-12 is consistent in time; the deep M6.3 earthquake of 2013-04-05 13:00:02
+    at 42.74°N 131.00°E (USGS), 3.5 days before, is not; an event after the collection
+    is not either."""
+    from obspy import UTCDateTime
+
+    from testban.radionuclide.transport_fusion import published_clock_verdict
+    from testban.radionuclide.xenon_published import published_xenon
+
+    rows, problems = published_xenon()
+    assert not problems
+    tak = next(r for r in rows if r.id == "takasaki_2013")
+    dprk = EventLocation(UTCDateTime("2013-02-12T02:57:51").timestamp, 41.29, 129.08)
+    quake = EventLocation(UTCDateTime("2013-04-05T13:00:02").timestamp, 42.736, 131.003)
+    after = EventLocation(UTCDateTime("2013-04-12T20:33:18").timestamp, 34.369, 134.828)
+    assert published_clock_verdict(dprk, tak).verdict == "consistent"
+    assert published_clock_verdict(quake, tak).verdict == "inconsistent"
+    assert "before the origin" in published_clock_verdict(after, tak).reason
+    none = next(r for r in rows if r.id == "ussuriysk_2013")
+    assert published_clock_verdict(dprk, none).verdict == "not assessable"
