@@ -143,3 +143,23 @@ def test_psr_files(tmp_path: Path, plume: SourceReceptor):
                    np.searchsorted(lon, c.lon[j])]  # fmt: skip
         assert val == pytest.approx(psr.r_spearman[j])
         assert np.array(nc.variables["cell_r_pearson"].data).size == plume.n_cells
+
+
+def test_psr_command_writes_csv_and_netcdf(tmp_path: Path, plume: SourceReceptor):
+    from scipy.io import savemat
+    from typer.testing import CliRunner
+
+    from testban.cli import app
+    from testban.io.srs import write_srs_netcdf
+
+    j = int(_interior(plume)[5])
+    meas = release(plume, j)
+    write_srs_netcdf(plume, tmp_path / "srs.nc")
+    savemat(tmp_path / "meas.mat", {"measurements": np.nan_to_num(meas.conc)[:, None]})
+    res = CliRunner().invoke(app, ["psr", str(tmp_path / "srs.nc"), "--measurements",
+                                   str(tmp_path / "meas.mat"), "--out", str(tmp_path / "o"),
+                                   "--nondetect", "zero"])  # fmt: skip
+    assert res.exit_code == 0, res.output
+    assert "best spearman" in res.output
+    rows = list(csv.DictReader((tmp_path / "o" / "psr.csv").open()))
+    assert len(rows) == plume.n_cells and (tmp_path / "o" / "psr.nc").stat().st_size > 0
