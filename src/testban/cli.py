@@ -1275,3 +1275,120 @@ def rn_load(
     )
     if not summary.files:
         raise typer.Exit(1)
+
+
+@app.command("psr")
+def psr(
+    srs_files: Annotated[
+        list[Path],
+        typer.Argument(help="SRS text files (.gz/.bz2/.xz/.zip too), or one .mat/NetCDF matrix."),
+    ],
+    measurements: Annotated[
+        Path,
+        typer.Option(
+            help="Xenon results CSV (mBq/m³, matched by station and stop time), "
+            "or a .mat vector in the matrix's row order (Bq/m³; ≤ 0: not detected)."
+        ),
+    ],
+    out: Annotated[Path, typer.Option(help="Output directory (psr.csv, psr.nc).")] = Path("psr"),
+    isotope: Annotated[str, typer.Option(help="Isotope of the CSV to correlate.")] = "Xe-133",
+    nondetect: Annotated[
+        str, typer.Option(help="Non-detections at their 'mdc', at 'zero', or 'drop' them.")
+    ] = "mdc",
+    mdc: Annotated[
+        float | None, typer.Option(help="MDC (Bq/m³) of the .mat vector's non-detections.")
+    ] = None,
+    start: Annotated[
+        str | None, typer.Option(help="Matrix without cell times: first interval's start (UTC).")
+    ] = None,
+    interval_hours: Annotated[float, typer.Option(help="Matrix: release interval (h).")] = 3.0,
+    heights: Annotated[
+        str | None,
+        typer.Option(help="Matrix: height layers fastest, e.g. '0-50,50-300,300-1000' (m)."),
+    ] = None,
+) -> None:
+    """Possible source regions: per release cell the Pearson and Spearman correlation of
+    the sensitivities with the measurements, and the cells consistent with all detections;
+    writes psr.csv and psr.nc."""
+    import math as _math
+
+    import numpy as np
+
+    from testban.io.srs import cells_from_intervals, read_srs
+    from testban.radionuclide.psr import (
+        Measurements,
+        by_release_time,
+        match_samples,
+        possible_source_regions,
+        write_psr_csv,
+        write_psr_netcdf,
+    )
+
+    if nondetect not in ("mdc", "zero", "drop"):
+        raise typer.BadParameter("mdc, zero or drop", param_hint="--nondetect")
+    for p in [*srs_files, measurements]:
+        if not p.exists():
+            raise typer.BadParameter(f"{p} does not exist")
+    problems: list = []
+    sr = read_srs([str(p) for p in srs_files], problems)
+    _report_problems(problems, "in the SRS input")
+    if sr is None:
+        err_console.print("no SRS read")
+        raise typer.Exit(1)
+    if not sr.cells.has_grid and _math.isnan(float(sr.cells.time_start[0])) and start:
+        from obspy import UTCDateTime
+
+        layers = [tuple(float(x) for x in h.split("-")) for h in heights.split(",")] if heights \
+            else [(_math.nan, _math.nan)]  # fmt: skip
+        n_times = sr.n_cells // len(layers)
+        if n_times * len(layers) != sr.n_cells:
+            raise typer.BadParameter(f"{sr.n_cells} columns are not a multiple of "
+                                     f"{len(layers)} layers", param_hint="--heights")  # fmt: skip
+        cells = cells_from_intervals(n_times, UTCDateTime(start).timestamp,
+                                     interval_hours * 3600.0, layers)  # type: ignore[arg-type]  # fmt: skip
+        from dataclasses import replace as _replace
+
+        sr = _replace(sr, cells=cells)
+    mproblems: list = []
+    if measurements.suffix.lower() == ".mat":
+        from scipy.io import loadmat
+
+        vec = [v for k, v in loadmat(str(measurements)).items()
+               if not k.startswith("__") and isinstance(v, np.ndarray)]  # fmt: skip
+        y = np.asarray(vec[0], float).ravel() if vec else np.array([])
+        if y.size != sr.n_samples:
+            err_console.print(f"{measurements}: {y.size} values for {sr.n_samples} matrix rows")
+            raise typer.Exit(1)
+        det = np.isfinite(y) & (y > 0)
+        meas = Measurements(np.where(det, y, np.nan), np.full(y.size, mdc if mdc else np.nan), det)
+    else:
+        from testban.radionuclide.xenon import read_xenon_csv
+
+        samples, mproblems = read_xenon_csv(measurements)
+        sr, meas, more = match_samples(sr, samples, isotope, file=str(measurements))
+        mproblems += more
+    _report_problems(mproblems, f"in {measurements}")
+    if sr.n_samples < 3:
+        err_console.print(f"{sr.n_samples} samples with measurements: at least 3 needed")
+        raise typer.Exit(1)
+    result = possible_source_regions(sr, meas, nondetect=nondetect)
+    out.mkdir(parents=True, exist_ok=True)
+    written = [write_psr_csv(result, out / "psr.csv"), write_psr_netcdf(result, out / "psr.nc")]
+    console.print(f"{sr.n_samples} samples ({result.n_detections} detections) × {sr.n_cells} "
+                  f"cells; {int(result.consistent.sum())} cells consistent with all detections",
+                  highlight=False)  # fmt: skip
+    for kind in ("pearson", "spearman"):
+        j = result.best(kind)
+        r = result.r_pearson[j] if kind == "pearson" else result.r_spearman[j]
+        t = by_release_time(result, kind)
+        k = int(np.nanargmax(np.where(np.isfinite(t["r"]), t["r"], -np.inf)))
+        from obspy import UTCDateTime
+
+        when = (str(UTCDateTime(t["time_start"][k]))[:16]
+                if _math.isfinite(t["time_start"][k]) else "?")  # fmt: skip
+        where = (f" at {sr.cells.lat[j]:.2f}°N {sr.cells.lon[j]:.2f}°E"
+                 if _math.isfinite(sr.cells.lat[j]) else "")  # fmt: skip
+        console.print(f"  best {kind}: r = {r:.3f}{where} (cell {j}); best release "
+                      f"interval starts {when}", highlight=False)  # fmt: skip
+    for path in written:
+        console.print(f"  wrote {path}")

@@ -269,6 +269,8 @@ def test_event_page_fusion_verdict(filled) -> None:
         r'class="verdict-[a-z-]+">(consistent|inconsistent|mixed|not assessable)<', section
     )
     assert "X1" in section and "X3" in section
+    # no srs/ folder beside the store: transport not assessable, said where SRS files go
+    assert "With atmospheric transport:" in section and "no SRS fields" in section
     far = client.get(f"/event/{origins[1].evid}").text
     assert "No xenon samples in the store collected within 60 days" in far
 

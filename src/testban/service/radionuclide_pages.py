@@ -31,6 +31,7 @@ from fastapi.templating import Jinja2Templates
 from markupsafe import Markup
 
 from testban.bulletin.rrr import LEVELS, format_rrr, sample_level
+from testban.io.srs import read_srs
 from testban.radionuclide.arrival import (
     CHERNOBYL,
     FrontPoint,
@@ -39,9 +40,11 @@ from testban.radionuclide.arrival import (
     arrival_front,
 )
 from testban.radionuclide.fusion import Event, FusionVerdict, assess
+from testban.radionuclide.psr import match_samples
+from testban.radionuclide.transport_fusion import EventLocation, assess_event
 from testban.radionuclide.xenon import RATIOS, diagram_svg, sample_point, sample_ratio
 from testban.radionuclide.xenon_clock import DAY, ratio_clock
-from testban.records.css30 import NA_STR, NA_TIME, Origin, Site
+from testban.records.css30 import NA_STR, NA_TIME, Origerr, Origin, Site
 from testban.records.gards import (
     GardsAirConc,
     GardsNuclIded,
@@ -55,6 +58,8 @@ from testban.store.radionuclide import air_series, read_spectrum, stored_xenon_s
 
 #: Days after an event in which the event page looks for xenon samples.
 FUSION_DAYS = 60.0
+#: Folder beside an SQLite store holding SRS files for its samples (event-page transport).
+SRS_FOLDER = "srs"
 #: Latest samples listed on the radionuclide page.
 LATEST = 100
 #: Colour of each level on the map (1 green … 5 red; none grey).
@@ -659,12 +664,25 @@ def airconc_view(
     }
 
 
+def _srs_folder(store: Store) -> Path | None:
+    """The folder ``srs/`` beside an SQLite store, where SRS files for its samples go."""
+    url = store.url
+    if not url.startswith("sqlite:///"):
+        return None
+    folder = Path(url.removeprefix("sqlite:///")).parent / SRS_FOLDER
+    return folder if folder.is_dir() else None
+
+
 def event_radionuclide(store: Store, origin: Origin, days: float = FUSION_DAYS) -> dict[str, Any]:
     """The event page's radionuclide section: the fusion verdict of the store's xenon
-    samples collected within ``days`` after the origin (or why there is none)."""
+    samples collected within ``days`` after the origin (or why there is none), and the
+    verdict combined with transport where SRS files for them lie in ``srs/`` beside the
+    store (:mod:`testban.radionuclide.transport_fusion`)."""
     with store.session() as session:
         found = stored_xenon_samples(session, start=origin.time, end=origin.time + days * DAY)
-    out: dict[str, Any] = {"days": days, "n": len(found), "verdict": None, "samples": []}
+        errs = read_rows(session, "origerr", TABLES_SQL["origerr"].c.orid == origin.orid)
+    out: dict[str, Any] = {"days": days, "n": len(found), "verdict": None, "samples": [],
+                           "combined": None}  # fmt: skip
     if not found:
         return out
     ids = {x.sample_id: sid for sid, x in found}
@@ -684,6 +702,22 @@ def event_radionuclide(store: Store, origin: Origin, days: float = FUSION_DAYS) 
         }
         for v in verdict.samples
     ]
+    err = next((e for e in errs if isinstance(e, Origerr)), None)
+    ellipse = (
+        (err.smajax, err.sminax, err.strike)
+        if err is not None and err.smajax > 0
+        else (math.nan, math.nan, 0.0)
+    )
+    ev = EventLocation(origin.time, origin.lat, origin.lon, *ellipse)
+    sr, meas = None, None
+    folder = _srs_folder(store)
+    if folder is not None:
+        problems: list = []
+        sr = read_srs(sorted(p for p in folder.iterdir() if p.is_file()), problems)
+        if sr is not None:
+            sr, meas, _ = match_samples(sr, [x for _, x in found])
+    out["combined"] = assess_event(ev, [x for _, x in found], sr, meas)
+    out["srs_folder"] = str(folder) if folder else SRS_FOLDER + "/ beside the store"
     return out
 
 
