@@ -487,7 +487,7 @@ def infrasound_detections(
             continue
         assert unit.east is not None and unit.north is not None
         scale, unit_name = _scale(unit, network, cfg)
-        usable = ~bad[live].any(axis=0)
+        usable = np.asarray(~bad[live].any(axis=0), dtype=bool)
         dets, rejected = detect_array(
             x[live], unit.fs, unit.east[live], unit.north[live], unit.t0, cfg,
             usable=usable, sta=unit.sta, chan=unit.chans[0], scale=scale, units=unit_name,
