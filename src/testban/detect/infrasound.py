@@ -329,8 +329,8 @@ def detect_array(
         level = c * thr
         det = scan.fstat > level
         az = np.degrees(np.arctan2(-scan.sx, -scan.sy)) % 360.0
-        noisy = persistent(
-            az, det, span, step_s, sector=cfg.persist_sector,
+        noisy = persistent(  # coherent beyond the incoherent-noise level most of the time
+            az, scan.fstat > thr, span, step_s, sector=cfg.persist_sector,
             min_fraction=cfg.persist_fraction, min_span=cfg.persist_min_span,
         )  # fmt: skip
         noise_az += list(az[noisy])
