@@ -204,7 +204,8 @@ NOT_MET = {
     "detection); the sign fits a crosswind from the summer stratospheric easterlies "
     "(~20 m/s) on a northward path, not verified against a wind model",
     "N380": "no coherent arrival: best-beam F stays at the incoherent-noise level "
-    "(≤ 2.5, threshold ~3) through the record; infrapy has no N380 detection either",
+    "(max 2.46 against per-window thresholds ≥ 2.6) through the record; infrapy has no "
+    "N380 detection either",
 }
 
 
