@@ -180,9 +180,14 @@ def detect(
     """Station processing: detections with onset, amplitude, azimuth and slowness."""
     from rich.progress import Progress
 
-    from testban.detect import detect_paths, read_config
+    from testban.detect import detect_paths
+    from testban.pipeline.config import ConfigError, read_run_config
 
-    cfg = read_config(config)
+    try:  # a detector file, or a run file whose [detect] and [infrasound] tables apply
+        run_cfg = read_run_config(config)
+    except ConfigError as exc:
+        raise typer.BadParameter(str(exc), param_hint="--config") from exc
+    cfg = run_cfg.detect
     network, read_problems = _read_stations(stations, arrays)
     with Progress(console=console, transient=True) as bar:
         task = bar.add_task("detecting", total=None)
@@ -190,7 +195,9 @@ def detect(
         def step(done: int, total: int) -> None:
             bar.update(task, completed=done, total=total, description=f"window {done}/{total}")
 
-        written, problems = detect_paths(paths, network, out, cfg, progress=step)
+        written, problems = detect_paths(
+            paths, network, out, cfg, progress=step, infrasound=run_cfg.infrasound
+        )
     problems[:0] = read_problems
     from testban.io.css30 import read_records, write_csv
     from testban.records import Arrival

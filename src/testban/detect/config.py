@@ -24,6 +24,9 @@ __all__ = [
     "Band",
     "BeamRing",
     "DetectConfig",
+    "InfraBand",
+    "InfrasoundConfig",
+    "PRESSURE_CHANNELS",
     "default_path",
     "from_mapping",
     "from_toml",
@@ -268,3 +271,96 @@ def write_config(config: DetectConfig, path: str | Path) -> Path:
     path = Path(path)
     path.write_text(to_toml(config), encoding="utf-8")
     return path
+
+
+# ----------------------------------------------------------------- infrasound
+
+#: Channel patterns of pressure sensors (SEED instrument code ``D``: ``?DF`` infrasound,
+#: ``?DH`` hydrophone): the seismic detector leaves them to their own detectors.
+PRESSURE_CHANNELS: tuple[str, ...] = ("?DF", "?DH")
+
+
+@dataclass(frozen=True, slots=True)
+class InfraBand:
+    """A band of the infrasound F-detector: corners ``low``/``high`` (Hz) and the analysis
+    ``window`` (s) of its F scan."""
+
+    low: float
+    high: float
+    window: float
+
+
+def _default_infra_bands() -> tuple[InfraBand, ...]:
+    return (InfraBand(0.5, 5.0, 20.0), InfraBand(0.1, 1.0, 60.0))
+
+
+@dataclass(frozen=True)
+class InfrasoundConfig:
+    """Infrasound array processing (the ``[infrasound]`` table; times s, frequencies Hz,
+    velocities km/s). Defaults hold for any array and data set."""
+
+    #: Whether infrasound channels are processed at all (a flag).
+    enabled: bool = True
+    #: Channel-code patterns of the pressure channels processed (fnmatch): SEED ``BDF``,
+    #: ``HDF``, ``EDF``, ``SDF`` … (instrument code D = pressure, orientation F = infrasound).
+    channels: tuple[str, ...] = ("?DF",)
+    #: F-detector bands (Hz) and windows (s): 0.5–5 Hz for regional explosions (their
+    #: energy peaks near 1 Hz at 100–1000 km) in 20 s windows (≥ 10 periods of the low
+    #: corner, ≥ 90 independent bins); 0.1–1 Hz for distant or large sources in 60 s
+    #: windows (6 periods of the low corner). The microbarom peak (~0.2 Hz) lies in the
+    #: low band, where the adaptive threshold and the persistence rule handle it.
+    bands: tuple[InfraBand, ...] = field(default_factory=_default_infra_bands)
+    #: Overlap of consecutive F windows (fraction): 0.75 gives a quarter-window step
+    #: (5 s at 20 s), fine enough for onsets of a few seconds' uncertainty.
+    overlap: float = 0.75
+    #: Slowest trace velocity searched (km/s): sound in the coldest troposphere (~0.28).
+    vmin: float = 0.28
+    #: Fastest trace velocity searched (km/s): thermospheric returns arrive steeply with
+    #: trace velocities up to ~0.45 km/s; faster ones are seismic (ground-coupled) waves.
+    vmax: float = 0.45
+    #: False-alarm probability per window and band for incoherent noise (union bound over
+    #: the beams): 1e-4 at a 5 s step is ≤ 0.07 false detections per hour and band.
+    p_value: float = 1e-4
+    #: Fewest live elements (count): three resolve a plane wave's two slowness components.
+    min_elements: int = 3
+    #: Slower channels are skipped (Hz): the 0.5–5 Hz band needs more than 11 Hz.
+    min_sampling_rate: float = 5.0
+    #: Consecutive detecting windows whose back-azimuths differ by more than this (°)
+    #: start a new detection (two arrivals overlapping in time from two directions).
+    split_azimuth: float = 20.0
+    #: Envelope level over the noise that bounds a detection's onset and end (ratio of
+    #: the beam envelope to its median before the detection).
+    envelope_ratio: float = 2.0
+    # ---------------------------------------------------------------- PMCC families
+    #: Run the PMCC-style family detector beside the F-detector (a flag).
+    pmcc: bool = True
+    #: PMCC sub-bands: this many log-spaced bands over the first F band (count).
+    pmcc_bands: int = 6
+    #: Largest mean closure residual of a pixel (periods of its sub-band's centre): a tenth
+    #: of a period is the delay precision of correlations of a coherent signal; noise
+    #: closes to within it only by chance.
+    pmcc_consistency: float = 0.1
+    #: Back-azimuth (°) and relative trace-velocity tolerance linking pixels of a family:
+    #: a few times the pixel scatter of a coherent arrival at a ~1 km array.
+    pmcc_azimuth: float = 10.0
+    pmcc_velocity: float = 0.15
+    #: Fewest pixels of a family (count): chance pixels of noise, with random directions,
+    #: do not chain this many in time, frequency and direction.
+    pmcc_min_pixels: int = 6
+    # ------------------------------------------------------------ coherent noise
+    #: A detection whose back-azimuth sector (± half of ``persist_sector`` °) holds
+    #: detecting windows over at least ``persist_fraction`` of the processed span is
+    #: persistent coherent noise (microbaroms, surf, industry), not an event; the rule
+    #: applies to spans of at least ``persist_min_span`` s.
+    persist_sector: float = 10.0
+    persist_fraction: float = 0.5
+    persist_min_span: float = 600.0
+    # ---------------------------------------------------------------- amplitudes
+    #: Unit name of samples that have neither a response nor a calibration: "" leaves
+    #: amplitudes in counts; "Pa" for records already in pascal.
+    assume_units: str = ""
+    #: Seconds read before a processing window: the background of the adaptive threshold
+    #: and the longest analysis window (s).
+    lead: float = 300.0
+    #: Seconds read after a window: a detection near its end is measured to its end (s).
+    tail: float = 180.0

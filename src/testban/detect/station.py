@@ -29,7 +29,7 @@ import numpy as np
 from obspy import Stream, UTCDateTime
 
 from testban.detect.beam import beam, beam_delays, beam_names, delay_and_sum, slowness_grid
-from testban.detect.config import DetectConfig
+from testban.detect.config import PRESSURE_CHANNELS, DetectConfig
 from testban.detect.filters import bank_sos, usable_bands
 from testban.detect.qc import assess, clean, dilate
 from testban.detect.stalta import bank_sta_lta
@@ -407,6 +407,7 @@ def detect_stream(
     first_arid: int = 1,
     source: str = "stream",
     auth: str = AUTH,
+    exclude: Sequence[str] = PRESSURE_CHANNELS,
 ) -> tuple[list[Arrival], list[Amplitude], list[ReadProblem]]:
     """Detect arrivals in ``stream`` and measure them.
 
@@ -423,12 +424,22 @@ def detect_stream(
     source : name used in the problems reported.
     auth : author of the rows (CSS3.0 ``auth``): a run's own name, so that its detections
         are told from other authors' in a store.
+    exclude : channel patterns left to other detectors (pressure channels: infrasound,
+        :func:`testban.detect.infrasound.detect_infrasound`; hydrophones).
 
     Returns
     -------
     arrivals, amplitudes (``amptype="A5/2"``), problems.
     """
     config = config or DetectConfig()
+    if exclude:
+        stream = Stream(
+            [
+                tr
+                for tr in stream
+                if not any(fnmatch.fnmatchcase(tr.stats.channel, p) for p in exclude)
+            ]
+        )
     units, problems = _units(stream, network, config)
     t_lo = -math.inf if start is None else float(start)
     t_hi = math.inf if end is None else float(end)

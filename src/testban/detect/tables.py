@@ -18,7 +18,8 @@ from typing import TYPE_CHECKING, Any
 
 from obspy import Stream, Trace, UTCDateTime
 
-from testban.detect.config import DetectConfig
+from testban.detect.config import DetectConfig, InfrasoundConfig
+from testban.detect.infrasound import detect_infrasound
 from testban.detect.station import AUTH, detect_stream
 from testban.io.problems import ReadProblem
 from testban.records.css30 import Amplitude, Arrival
@@ -83,6 +84,7 @@ def detect_paths(
     *,
     cache_dir: PathLike | None = None,
     auth: str = AUTH,
+    infrasound: InfrasoundConfig | None = None,
 ) -> tuple[list[Path], list[ReadProblem]]:
     """Detect arrivals in waveform files and write CSS3.0 CSV tables to ``out_dir``.
 
@@ -92,7 +94,9 @@ def detect_paths(
     before and ``config.snippet`` s after, so memory stays flat with the input length;
     a detection belongs to the window its trigger falls in. ``progress(done, total)`` is
     called after each window. Writes ``arrival.csv``, ``amplitude.csv`` and
-    ``problems.txt``; returns the written paths and all problems.
+    ``problems.txt``; returns the written paths and all problems. Infrasound channels
+    are detected by :func:`testban.detect.infrasound.detect_infrasound` with
+    ``infrasound`` (default :class:`InfrasoundConfig`; ``enabled=False`` skips them).
     """
     from testban.io.archive import Archive
     from testban.io.css30 import write_csv
@@ -100,6 +104,9 @@ def detect_paths(
     from testban.network import read_network
 
     config = config or DetectConfig()
+    infra = infrasound or InfrasoundConfig()
+    lead = max(config.overlap, infra.lead) if infra.enabled else config.overlap
+    tail = max(config.snippet, infra.tail) if infra.enabled else config.snippet
     problems: list[ReadProblem] = []
     network = None
     if stations_meta is not None:
@@ -128,7 +135,7 @@ def detect_paths(
         for w in range(nwin):
             ws = t_start + w * config.window
             we = ws + config.window
-            r0, r1 = UTCDateTime(ws - config.overlap), UTCDateTime(we + config.snippet)
+            r0, r1 = UTCDateTime(ws - lead), UTCDateTime(we + tail)
             stream = Stream()
             for path, (f0, f1) in wanted:
                 if f0 > float(r1) or f1 < float(r0):
@@ -158,8 +165,20 @@ def detect_paths(
                 source=f"window {UTCDateTime(ws)}",
                 auth=auth,
             )
-            arrivals += arr
-            amplitudes += amp
+            iarr, iamp, iprobs = detect_infrasound(
+                stream,
+                network,
+                infra,
+                start=ws,
+                end=we,
+                first_arid=len(arrivals) + len(arr) + 1,
+                source=f"window {UTCDateTime(ws)}",
+                auth=auth,
+                qc=config,
+            )
+            arrivals += arr + iarr
+            amplitudes += amp + iamp
+            probs += iprobs
             for p in probs:
                 if p.severity == "info":
                     key = ("info", p.seed_id, p.message)

@@ -23,6 +23,9 @@ defaults (those of the dataclasses, the same for every data set)::
     [screen]                    # testban.screening.ScreeningConfig (the IDC's lines)
     min_mb = 3.5
 
+    [infrasound]                # testban.detect.InfrasoundConfig (also [[infrasound.bands]])
+    p_value = 1e-4
+
 ``testban config`` writes the defaults with each field's unit and reason as comments
 (:func:`run_config_toml`); :func:`read_run_config` reads a file back, naming the table and
 key of any unknown or mistyped setting.
@@ -43,7 +46,7 @@ from pathlib import Path
 from typing import Any
 
 from testban.associate import AssociatorConfig
-from testban.detect.config import DetectConfig, from_mapping
+from testban.detect.config import DetectConfig, InfraBand, InfrasoundConfig, from_mapping
 from testban.locate import LocatorConfig
 from testban.pipeline.event_measure import SurfaceWaveConfig
 from testban.screening import ScreeningConfig
@@ -102,6 +105,9 @@ class RunConfig:
     #: Event screening of the formed events (the ``[screen]`` table): the lines and
     #: station scatters of the IDC's criteria.
     screen: ScreeningConfig = field(default_factory=ScreeningConfig)
+    #: Infrasound array processing (the ``[infrasound]`` table): F-detector bands,
+    #: thresholds, PMCC families, coherent-noise rejection.
+    infrasound: InfrasoundConfig = field(default_factory=InfrasoundConfig)
 
     @property
     def lookahead(self) -> int:
@@ -122,7 +128,9 @@ class RunConfig:
 
 
 _RUN_KEYS = ("window", "label", "auth", "redo", "history")
-_SECTIONS = ("run", "store", "detect", "associate", "locate", "surface", "screen")
+_SECTIONS = (
+    "run", "store", "detect", "associate", "locate", "surface", "screen", "infrasound",
+)  # fmt: skip
 
 
 def read_run_config(path: str | Path | None = None) -> RunConfig:
@@ -187,6 +195,20 @@ def run_config_from_mapping(raw: dict[str, Any]) -> RunConfig:
         values["screen"] = ScreeningConfig(
             **_fields(ScreeningConfig, _table(raw, "screen"), "screen")
         )
+    if "infrasound" in raw:
+        table = dict(_table(raw, "infrasound"))
+        bands = table.pop("bands", None)
+        changes = _fields(InfrasoundConfig, table, "infrasound")
+        if bands is not None:
+            try:
+                changes["bands"] = tuple(
+                    InfraBand(float(b["low"]), float(b["high"]), float(b["window"])) for b in bands
+                )
+            except (TypeError, KeyError, ValueError) as exc:
+                raise ConfigError(
+                    f"[[infrasound.bands]] need low, high, window (numbers): {exc}"
+                ) from exc
+        values["infrasound"] = InfrasoundConfig(**changes)
     return RunConfig(**values)
 
 
@@ -360,4 +382,5 @@ def run_config_toml(config: RunConfig | None = None) -> str:
         lines += ["\n# [locate]  (the associator's own locator settings unless given here)"]
     lines += _section(cfg.surface, "surface")
     lines += _section(cfg.screen, "screen")
+    lines += _section(cfg.infrasound, "infrasound")
     return "\n".join(lines).replace("\n\n\n", "\n\n") + "\n"

@@ -52,6 +52,8 @@ from obspy import Stream, UTCDateTime
 from testban.associate import Associator, AssociatorConfig, PriorEvent
 from testban.calibrate import StationCorrection, apply_corrections
 from testban.detect import AUTH, DetectConfig, detect_stream
+from testban.detect.config import InfrasoundConfig
+from testban.detect.infrasound import detect_infrasound
 from testban.io.archive import Archive
 from testban.io.problems import ReadProblem
 from testban.magnitude import network_magnitudes, station_magnitudes, with_magnitudes
@@ -320,11 +322,17 @@ def detect_group(
     config: DetectConfig,
     auth: str = AUTH,
     corrections: Sequence[StationCorrection] = (),
+    infrasound: InfrasoundConfig | None = None,
 ) -> DetectionBatch:
     """Read and detect one station group over window ``[start, end)`` (a pure task);
-    station ``corrections`` (SASC) correct the detections' azimuth and slowness."""
-    r0 = UTCDateTime(start - config.overlap)
-    r1 = UTCDateTime(end + config.snippet)
+    station ``corrections`` (SASC) correct the detections' azimuth and slowness.
+    Pressure channels of infrasound arrays go to the infrasound detector (``infrasound``,
+    default :class:`InfrasoundConfig`), the rest to the seismic one."""
+    infra = infrasound or InfrasoundConfig()
+    lead = max(config.overlap, infra.lead) if infra.enabled else config.overlap
+    tail = max(config.snippet, infra.tail) if infra.enabled else config.snippet
+    r0 = UTCDateTime(start - lead)
+    r1 = UTCDateTime(end + tail)
     stream = Stream()
     problems: list[ReadProblem] = []
     files = 0
@@ -344,6 +352,11 @@ def detect_group(
     arrivals, amplitudes, probs = detect_stream(
         stream, network, config, start=start, end=end, source=label, auth=auth
     )
+    iarr, iamp, iprobs = detect_infrasound(
+        stream, network, infra, start=start, end=end, first_arid=len(arrivals) + 1,
+        source=label, auth=auth, qc=config,
+    )  # fmt: skip
+    arrivals, amplitudes, probs = arrivals + iarr, amplitudes + iamp, probs + iprobs
     if corrections:
         arrivals = apply_corrections(arrivals, corrections)
     return DetectionBatch(group, start, arrivals, amplitudes, problems + probs, files)
@@ -612,7 +625,7 @@ class _Driver:
         self.pending[j] = [
             self.executor.submit(
                 detect_group, self.sources, g, els, ws, we, self.network, self.cfg.detect,
-                self.cfg.auth, self.corrections,
+                self.cfg.auth, self.corrections, self.cfg.infrasound,
             )
             for g, els in self.groups.items()
         ]  # fmt: skip
