@@ -41,8 +41,9 @@ def main() -> int:
     arrivals, _ = detection_rows(dets)
     network = Network(stations)
     result = associate_infrasound(arrivals, network)
+    cpu = time.process_time() - t0
     print(f"{len(arrivals)} detections, {len(result.origins)} events, "
-          f"{len(result.unassociated)} unassociated; {time.process_time() - t0:.1f} CPU s")  # fmt: skip
+          f"{len(result.unassociated)} unassociated; {cpu:.1f} CPU s")  # fmt: skip
     best = None
     for o in result.origins:
         post = result.posteriors[o.orid]
