@@ -20,9 +20,9 @@ Three estimators, all with ``x ≥ 0``:
   an affine-invariant ensemble sampler; credible intervals on every release, and for a
   point source of unknown place the posterior over place and release time.
 
-Observation errors (:func:`observation_sigma`) combine a measurement floor (the MDC)
-with a transport-model error proportional to the larger of the observed and modelled
-concentration, the model error dominating for remote samples.
+Observation errors of the least-squares methods (:func:`observation_sigma`) combine
+the MDC with one transport-model error scale; the Bayesian likelihood works in log
+concentration, where a relative model error is natural.
 """
 
 from __future__ import annotations
@@ -182,16 +182,17 @@ class SourceTerm:
 # ------------------------------------------------------------------ error model, fit
 
 
-def observation_sigma(
-    meas: Measurements,
-    predicted: np.ndarray | None = None,
-    rel_model: float = MODEL_ERROR_REL,
-) -> np.ndarray:
+def observation_sigma(meas: Measurements, rel_model: float = MODEL_ERROR_REL) -> np.ndarray:
     """One-σ error (Bq/m³) of each observation for the least-squares methods:
-    sqrt(MDC² + (rel_model · max(observed, predicted))²)."""
+    sqrt(MDC² + (rel_model · ȳ)²) with ȳ the mean detected concentration.
+
+    One model-error scale for all samples: errors relative to each observation (or to
+    max(observed, predicted)) let a least-squares fit under-predict every sample at a
+    cost of at most 1 σ each, and on the Fukushima data it does (the total drops).
+    """
     y = np.where(meas.detected, meas.concentration, 0.0)
-    ref = y if predicted is None else np.maximum(y, np.asarray(predicted, dtype=float))
-    return np.sqrt(meas.mdc**2 + (rel_model * ref) ** 2)
+    ybar = float(y[meas.detected].mean()) if meas.detected.any() else float(meas.mdc.max())
+    return np.sqrt(meas.mdc**2 + (rel_model * ybar) ** 2)
 
 
 def log_correlation(observed: np.ndarray, predicted: np.ndarray) -> float:
@@ -296,13 +297,11 @@ def invert_tikhonov(
     *,
     weight: float = 1.0,
     rel_model: float = MODEL_ERROR_REL,
-    reweight: bool = True,
 ) -> SourceTerm:
     """Least squares with a prior and x ≥ 0 (the cost of Stohl et al. 2012).
 
     Minimises ``|R^-½(y−Mx)|² + weight·|B^-½(x−x_a)|²`` with R diagonal from
-    :func:`observation_sigma` (model error relative to max(observed, M x_a), then once
-    more relative to max(observed, M x̂)) and B = diag(prior_sd²). The default
+    :func:`observation_sigma` and B = diag(prior_sd²). The default
     ``prior_sd`` is 100 % of the prior with a floor of 10 % of its mean cell, so that
     cells the prior leaves empty can still release. ``weight`` → ∞ returns the prior.
     """
@@ -318,18 +317,15 @@ def invert_tikhonov(
     if np.any(sa <= 0):
         raise ValueError("prior_sd must be > 0")
     y = np.where(ms.detected, ms.concentration, 0.0)
-    sig = observation_sigma(ms, m @ xa, rel_model)
-    x = xa
-    for _ in range(2 if reweight else 1):
-        a = m / sig[:, None]
-        cn = np.linalg.norm(a, axis=0)
-        scale = 1.0 / np.where(cn > 0, cn, 1.0 / sa)
-        w = math.sqrt(weight)
-        big_a = np.vstack([a * scale, np.diag(w * scale / sa)])
-        big_b = np.concatenate([y / sig, w * xa / sa])
-        z, _ = nnls(big_a, big_b, maxiter=50 * m.shape[1])
-        x = z * scale
-        sig = observation_sigma(ms, m @ x, rel_model)
+    sig = observation_sigma(ms, rel_model)
+    a = m / sig[:, None]
+    cn = np.linalg.norm(a, axis=0)
+    scale = 1.0 / np.where(cn > 0, cn, 1.0 / sa)
+    w = math.sqrt(weight)
+    big_a = np.vstack([a * scale, np.diag(w * scale / sa)])
+    big_b = np.concatenate([y / sig, w * xa / sa])
+    z, _ = nnls(big_a, big_b, maxiter=50 * m.shape[1])
+    x = z * scale
     sd, tsd, _ = _gaussian_uncertainty(big_a, z, scale)
     return _finish("tikhonov", matrix, meas, x, sd, tsd, len(ms), notes, weight)
 
@@ -426,11 +422,7 @@ def invert_sparse(
         z, _ = nnls(big, np.concatenate([b, np.zeros(n + d.shape[0])]), maxiter=50 * n)
         return z * ref, big, z, float(math.hypot(np.linalg.norm(z), np.linalg.norm(d @ z)))
 
-    # First pass: one model-error scale for all samples (rel_model × the mean detected
-    # concentration). Errors relative to each observation would let the fit under-
-    # predict every sample at a cost of at most 1 σ each, and it does.
-    ybar = float(y[ms.detected].mean()) if ms.detected.any() else float(ms.mdc.max())
-    sig0 = np.sqrt(ms.mdc**2 + (rel_model * ybar) ** 2)
+    sig0 = observation_sigma(ms, rel_model)
     if lam is None:
         a0 = m / sig0[:, None]
         cn = np.linalg.norm(a0, axis=0)
@@ -446,9 +438,7 @@ def invert_sparse(
         lam = float(grid[_lcurve_corner(rho, eta)])
         _LCURVE.update(grid=grid, rho=rho, eta=eta)
         notes.append(f"λ = {lam:.3g} at the L-curve corner of {n_lambda} values")
-    x, _, _, _ = solve(sig0, lam)
-    sig = observation_sigma(ms, m @ x, rel_model)
-    x, big, z, _ = solve(sig, lam)
+    x, big, z, _ = solve(sig0, lam)
     scale = np.divide(x, z, out=np.full(n, 0.0), where=z > 0)
     scale[z <= 0] = float(np.median(scale[z > 0])) if (z > 0).any() else 1.0
     sd, tsd, _ = _gaussian_uncertainty(big[: len(ms)] if penalty == "l1" else big, z, scale)
@@ -766,8 +756,13 @@ def read_matrix(path: Path, *, unit: str = "per_bq", interval_s: float | None = 
     the only array) or ``.npy``; ``unit`` ``per_bq`` (m⁻³, as the Fukushima file) or
     ``s_m3`` (s/m³ per Bq/s, divided by ``interval_s`` to per Bq)."""
     path = Path(path)
-    if path.suffix.lower() == ".npy":
+    suffix = path.suffix.lower()
+    if suffix == ".npy":
         m = np.load(path).astype(float)
+    elif suffix not in (".mat", ""):
+        # SRS text files plug in here once testban.io.srs lands: read each sample's
+        # sensitivities, then stack them into (samples, cells) with their ReleaseCells.
+        raise ValueError(f"{path}: only .mat and .npy matrices are read so far")
     else:
         m = _mat_array(path, ("matrix", "M", "srs"))
     if m.ndim != 2:
