@@ -550,10 +550,12 @@ def invert_bayes(
         start = sp.release @ (g > 0)
     q0 = np.clip(np.log10(np.maximum(np.asarray(start, dtype=float)[active], 1.0)), lo + 1, hi - 1)
     th0 = np.concatenate([q0, [math.log(1.0)]])
-    res = minimize(
-        lambda t: -float(log_post(t)[0]), th0, method="Powell",
-        bounds=[(lo, hi)] * k + [(slo, shi)], options={"maxiter": 20000, "xtol": 1e-3},
-    )  # fmt: skip
+
+    def neg(t: np.ndarray) -> float:
+        return -float(log_post(t)[0])
+
+    bounds = [(lo, hi)] * k + [(slo, shi)]
+    res = minimize(neg, th0, method="Powell", bounds=bounds, options={"maxiter": 20000})
     mode = np.asarray(res.x)
     n_dim = k + 1
     n_w = n_walkers or max(2 * (2 * n_dim + 2) // 2, 32)
