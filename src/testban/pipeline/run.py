@@ -50,6 +50,7 @@ from typing import Any
 from obspy import Stream, UTCDateTime
 
 from testban.associate import Associator, AssociatorConfig, PriorEvent
+from testban.associate.acoustic import ACOUSTIC_PHASES, associate_all
 from testban.calibrate import StationCorrection, apply_corrections
 from testban.detect import AUTH, DetectConfig, detect_stream
 from testban.detect.config import InfrasoundConfig
@@ -394,17 +395,27 @@ def form_events(
     if len({a.sta for a in arrivals}) < config.min_stations:  # no event can pass the criteria
         return WindowBulletin([], [], [], [], [], [])
     result = _associator(network, config).run_window(list(arrivals), start, end, used_arids, prior)
+    origins, assocs, origerrs = list(result.origins), list(result.assocs), list(result.origerrs)
+    taken = set(used_arids)
+    acoustic = [a for a in arrivals
+                if a.iphase.strip() in ACOUSTIC_PHASES and a.arid not in taken]  # fmt: skip
+    if acoustic:  # infrasound/hydroacoustic detections: attached to seismic events, or
+        # associated and located among themselves (BISL); events kept in this window only
+        seismic = [a for a in arrivals if a.iphase.strip() not in ACOUSTIC_PHASES]
+        fused = associate_all([*seismic, *acoustic], network, seismic=result)
+        keep = {o.orid for o in fused.origins if start <= o.time < end}
+        origins = [dataclasses.replace(o, auth=auth) for o in fused.origins if o.orid in keep]
+        assocs = [a for a in fused.assocs if a.orid in keep]
+        origerrs = [e for e in fused.origerrs if e.orid in keep]
     by_orid: dict[int, list[Assoc]] = {}
-    for a in result.assocs:
+    for a in assocs:
         by_orid.setdefault(a.orid, []).append(a)
     stamags: list[Stamag] = []
-    for o in result.origins:
+    for o in origins:
         stamags += station_magnitudes(amplitudes, arrivals, by_orid.get(o.orid, []), o, network)
     netmags, stamags = network_magnitudes(stamags, net=auth, auth=auth)
-    origins = with_magnitudes(result.origins, netmags)
-    return WindowBulletin(
-        origins, result.assocs, result.origerrs, netmags, stamags, list(result.problems)
-    )
+    origins = with_magnitudes(origins, netmags)
+    return WindowBulletin(origins, assocs, origerrs, netmags, stamags, list(result.problems))
 
 
 def _as_prior(origins: Sequence[Origin], assocs: Sequence[Assoc]) -> list[PriorEvent]:
