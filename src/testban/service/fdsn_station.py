@@ -390,8 +390,12 @@ def to_inventory(epochs: list[StationEpoch], level: str, responses: _Responses |
 
 def stationxml(epochs: list[StationEpoch], level: str, responses: _Responses | None) -> bytes:
     """StationXML 1.1 of selected epochs."""
+    from testban.network.model import NAMESPACE
+
     buf = io.BytesIO()
-    to_inventory(epochs, level, responses).write(buf, format="STATIONXML", validate=False)
+    inv = to_inventory(epochs, level, responses)
+    # the namespace declared at the root, so that readers find the extras (ObsPy does)
+    inv.write(buf, format="STATIONXML", validate=False, nsmap={"css30": NAMESPACE})
     return buf.getvalue()
 
 
