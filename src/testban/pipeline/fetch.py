@@ -180,7 +180,8 @@ def _array_references(client: Any, stations: dict[str, tuple[Any, Any]]) -> list
 
     wanted: dict[str, set[str]] = {}
     for net, sta in stations.values():
-        ref = (getattr(sta, "extra", None) or {}).get("refsta")
+        extra: Any = getattr(sta, "extra", None) or {}
+        ref = extra.get("refsta")
         code = str(ref.get("value", "")).strip() if hasattr(ref, "get") else ""
         if code and code != sta.code and f"{net.code}.{code}" not in stations:
             wanted.setdefault(net.code, set()).add(code)
@@ -258,7 +259,7 @@ def fetch_event(
             _write_station(net, sta, xml, inv.source)
             report.written.append(xml)
         _dist, t0, t1 = windows[name]
-        wanted = {}
+        wanted: dict[str, Path] = {}
         for ch in sta.channels:
             sid = f"{name}.{ch.location_code}.{ch.code}"
             if ch.start_date is not None and ch.start_date.timestamp > t1:
@@ -284,7 +285,7 @@ def fetch_event(
                 wanted = {}
             for sid, path in wanted.items():
                 n, s, loc, cha = sid.split(".")
-                got = st.select(network=n, station=s, location=loc, channel=cha) if st else []
+                got = st.select(network=n, station=s, location=loc, channel=cha) if st else None
                 if not got:
                     report.missing.append((sid, "no data in the window"))
                     continue
