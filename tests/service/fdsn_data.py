@@ -100,7 +100,7 @@ def write_waveforms(folder: Path) -> dict[str, list[Path]]:
     m = int(SPAN * 20)
     put(_trace("IU", "BST", "BHZ", T0, rng.normal(0, 1e-6, m), 20.0), "BSTZ.mseed", "FLOAT64")
     for c in "NE":
-        d = rng.integers(-2**20, 2**20, m).astype(np.int32)
+        d = rng.integers(-(2**20), 2**20, m).astype(np.int32)
         put(_trace("IU", "BST", f"BH{c}", T0, d, 20.0), f"BST{c}.mseed", "STEIM2")
     return files
 

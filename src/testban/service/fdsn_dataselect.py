@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import io
 import logging
+import warnings
 from collections import defaultdict
 from collections.abc import Sequence
 from pathlib import Path
@@ -151,21 +152,19 @@ def select_waveforms(
                 tr.trim(t0, t1, nearest_sample=False)
                 if s.npts:
                     got.append(tr)
-        got = _unique(got)
-        got.merge(method=-1)
-        got = Stream([tr for tr in got
-                      if tr.stats.npts / tr.stats.sampling_rate >= minimumlength])  # fmt: skip
-        if longestonly:
-            best: dict[str, Any] = {}
-            for tr in got:
-                if tr.id not in best or tr.stats.npts > best[tr.id].stats.npts:
-                    best[tr.id] = tr
-            got = Stream(list(best.values()))
         total += sum(tr.stats.npts for tr in got)
         if total > max_samples:
             raise TooMuchData(f"more than {max_samples} samples requested; ask for less")
         out += got
     out = _unique(out)
+    out.merge(method=-1)
+    out = Stream([tr for tr in out if tr.stats.npts / tr.stats.sampling_rate >= minimumlength])
+    if longestonly:
+        best: dict[str, Any] = {}
+        for tr in out:
+            if tr.id not in best or tr.stats.npts > best[tr.id].stats.npts:
+                best[tr.id] = tr
+        out = Stream(list(best.values()))
     out.sort(keys=["network", "station", "location", "channel", "starttime"])
     return out, problems
 
@@ -209,7 +208,9 @@ def miniseed(st: Any) -> bytes:
         enc = tr.stats.get("mseed", {}).get("encoding")
         if enc not in ENCODINGS[tr.data.dtype.name]:
             tr.stats.pop("mseed", None)
-    st.write(buf, format="MSEED")
+    with warnings.catch_warnings():  # one encoding per trace is what is meant
+        warnings.filterwarnings("ignore", "File will be written with more than one")
+        st.write(buf, format="MSEED")
     return buf.getvalue()
 
 
