@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import io
 import math
+import threading
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -165,6 +166,15 @@ def load_epochs(store: Store, default_network: str = DEFAULT_NETWORK) -> list[St
             )  # fmt: skip
     out.sort(key=lambda e: (e.net, e.site.sta, e.start))
     return out
+
+
+def table_counts(store: Store) -> tuple[int, ...]:
+    """Row counts of the station tables (a cheap fingerprint of what load_epochs reads)."""
+    from testban.store import count_rows
+
+    with store.session() as s:
+        return tuple(count_rows(s, t) for t in ("site", "sitechan", "affiliation", "sensor",
+                                                 "instrument"))  # fmt: skip
 
 
 # ----------------------------------------------------------------------------- query
@@ -448,6 +458,17 @@ def text(epochs: list[StationEpoch], level: str) -> str:
 def router(store: Store, *, default_network: str = DEFAULT_NETWORK) -> APIRouter:
     """The FDSN station service routes, on ``store``."""
     r = APIRouter(prefix="/fdsnws/station/1", tags=["FDSN station service"])
+    cache: dict[str, Any] = {}
+    lock = threading.Lock()
+
+    def epochs() -> list[StationEpoch]:
+        """The store's station epochs, read again only when the tables' row counts change
+        (``testban run`` only adds station rows)."""
+        key = table_counts(store)
+        with lock:
+            if cache.get("key") != key:
+                cache["epochs"], cache["key"] = load_epochs(store, default_network), key
+            return list(cache["epochs"])
 
     def fail(request: Request, status: int, message: str) -> PlainTextResponse:
         return error_response(request, status, message, version=SERVICE_VERSION,
@@ -458,7 +479,7 @@ def router(store: Store, *, default_network: str = DEFAULT_NETWORK) -> APIRouter
             q = parse_station_query(items, body)
         except BadRequest as exc:
             return fail(request, 400, str(exc))
-        chosen = select(load_epochs(store, default_network), q)
+        chosen = select(epochs(), q)
         if not chosen:
             if q.nodata == 404:
                 return fail(request, 404, "No stations match the request.")
