@@ -881,6 +881,75 @@ def serve(
     run_server(store, host=host, port=port, log_level="warning")
 
 
+@app.command()
+def fetch(
+    url: Annotated[str, typer.Argument(help="FDSN data centre (base URL or ObsPy name).")],
+    out: Annotated[Path, typer.Option(help="Archive folder (stations/, waveforms/).")] = Path(
+        "fetched"
+    ),
+    event: Annotated[
+        str | None, typer.Option(help="The event: TIME,LAT,LON[,DEPTH_KM] (UTC, degrees).")
+    ] = None,
+    evid: Annotated[
+        int | None, typer.Option(help="The event by id: in --store, else the centre's events.")
+    ] = None,
+    store: Annotated[str | None, typer.Option(help="Store holding --evid.")] = None,
+    mindist: Annotated[float, typer.Option(help="Nearest station (degrees).")] = 0.0,
+    maxdist: Annotated[float, typer.Option(help="Farthest station (degrees).")] = 30.0,
+    channels: Annotated[str, typer.Option(help="Channel patterns, comma-separated.")] = (
+        "BH?,SH?,HH?"
+    ),
+    before: Annotated[float, typer.Option(help="Seconds before the first predicted P.")] = 300.0,
+    after: Annotated[float, typer.Option(help="Seconds after the last predicted S.")] = 300.0,
+) -> None:
+    """After an event: the waveforms and station metadata of the stations in range, from
+    an FDSN data centre, into an archive `testban run` reads (files there are skipped)."""
+    from rich.progress import Progress
+
+    from testban.pipeline.fetch import (
+        FetchConfig,
+        FetchEvent,
+        event_from_store,
+        event_from_text,
+        fetch_event,
+    )
+
+    if (event is None) == (evid is None):
+        raise typer.BadParameter("give --event or --evid (one of them)")
+    ev: FetchEvent
+    if event is not None:
+        try:
+            ev = event_from_text(event)
+        except ValueError as exc:
+            raise typer.BadParameter(str(exc), param_hint="--event") from exc
+    elif store:
+        from testban.store import open_store
+
+        with open_store(store) as db:
+            try:
+                ev = event_from_store(db, int(evid or 0))
+            except LookupError as exc:
+                raise typer.BadParameter(str(exc), param_hint="--evid") from exc
+    else:
+        from obspy.clients.fdsn import Client
+
+        o = Client(url).get_events(eventid=str(evid))[0].preferred_origin()
+        ev = FetchEvent(o.time.timestamp, o.latitude, o.longitude, (o.depth or 0.0) / 1000.0)
+    cfg = FetchConfig(mindist=mindist, maxdist=maxdist, channels=channels, before=before,
+                      after=after)  # fmt: skip
+    with Progress(console=console, transient=True) as bar:
+        task = bar.add_task("stations", total=None)
+
+        def step(done: int, total: int, name: str) -> None:
+            bar.update(task, completed=done, total=total, description=f"{name} {done}/{total}")
+
+        report = fetch_event(url, ev, out, cfg, progress=step)
+    for line in report.text().splitlines()[:12]:
+        console.print(line, markup=False, highlight=False)
+    console.print(f"report: {out / 'fetch-report.txt'}; next: testban run {out / 'waveforms'} "
+                  f"--stations {out / 'stations'}")  # fmt: skip
+
+
 def _port_free(host: str, port: int) -> bool:
     import socket
 

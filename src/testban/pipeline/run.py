@@ -86,6 +86,7 @@ from testban.store import (
     window_done,
 )
 from testban.store.paths import store_wfdiscs
+from testban.store.stations import store_network
 from testban.store.windows import prior_events
 
 log = logging.getLogger(__name__)
@@ -280,6 +281,16 @@ def survey(
         )  # fmt: skip
     extent = (t0, t1) if t0 < t1 else None
     return {g: tuple(sorted(s)) for g, s in sorted(groups.items())}, extent, wfdiscs, problems
+
+
+def _seed_stations(sources: Sequence[Source]) -> set[tuple[str, str]]:
+    """(FDSN network, station) pairs of the archives' channels (their network codes)."""
+    pairs: set[tuple[str, str]] = set()
+    for source in sources:
+        for _path, sid, _t0, _t1 in source.archive().contents():
+            net, _, rest = sid.partition(".")
+            pairs.add((net, rest.partition(".")[0]))
+    return pairs
 
 
 def _wfdisc(path: Path, sta: str, chan: str, start: float, end: float, network: Network) -> Wfdisc:
@@ -563,6 +574,7 @@ def run_pipeline(
     )  # fmt: skip
     with store.session() as session:
         store_wfdiscs(session, wfdiscs, [s.root for s in sources])  # for the event pages
+        store_network(session, network, _seed_stations(sources))  # for the FDSN services
         driver = _Driver(
             session, executor, cfg, sources, executor.share(network), groups,
             external, external_amplitudes, report.windows, progress, tuple(corrections),

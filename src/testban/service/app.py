@@ -20,7 +20,7 @@ from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.responses import HTMLResponse
 from fastapi.staticfiles import StaticFiles
 
-from testban.service import fdsn, pages, radionuclide_pages
+from testban.service import fdsn, fdsn_dataselect, fdsn_station, pages, radionuclide_pages
 from testban.store import Store, open_store
 
 STATIC = Path(__file__).parent / "static"
@@ -61,6 +61,8 @@ def create_app(
     app.state.store = store
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     app.include_router(fdsn.router(store, catalog=catalog, max_events=max_events))
+    app.include_router(fdsn_station.router(store))
+    app.include_router(fdsn_dataselect.router(store))
     page_router = pages.router(store, title=title, docs_url="/docs" if docs else None)
     app.include_router(page_router)
     app.include_router(
