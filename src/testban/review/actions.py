@@ -371,9 +371,7 @@ def recomputed(nv: EventVersion, stations: Stations | None = None) -> EventVersi
     netmags, stamags = network_magnitudes([*body, *carried], net=user, auth=user)
     stamp = o.lddate
     netmags = [dataclasses.replace(m, evid=nv.evid, lddate=stamp) for m in netmags]
-    stamags = [
-        dataclasses.replace(s, evid=nv.evid, auth=user, lddate=stamp) for s in stamags
-    ]
+    stamags = [dataclasses.replace(s, evid=nv.evid, auth=user, lddate=stamp) for s in stamags]
     cleared = dataclasses.replace(o, mb=-999.0, mbid=-1, ms=-999.0, msid=-1, ml=-999.0, mlid=-1)
     origin = with_magnitudes([cleared], netmags)[0]
     tables: dict[str, list[Record]] = {

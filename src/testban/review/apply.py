@@ -129,11 +129,13 @@ def load_version(session: Session, orid: int) -> EventVersion:
 
 def _arrivals(session: Session, arids: list[int]) -> tuple[list[Arrival], list[Amplitude]]:
     ta, tm = TABLES_SQL["arrival"], TABLES_SQL["amplitude"]
-    found = [a for a in read_rows(session, "arrival", ta.c.arid.in_(arids)) if isinstance(a, Arrival)]
+    rows = read_rows(session, "arrival", ta.c.arid.in_(arids))
+    found = [a for a in rows if isinstance(a, Arrival)]
     missing = sorted(set(arids) - {a.arid for a in found})
     if missing:
         raise NotFound(f"no arrival {', '.join(map(str, missing))}")
-    amps = [m for m in read_rows(session, "amplitude", tm.c.arid.in_(arids)) if isinstance(m, Amplitude)]
+    rows = read_rows(session, "amplitude", tm.c.arid.in_(arids))
+    amps = [m for m in rows if isinstance(m, Amplitude)]
     return found, amps
 
 
@@ -242,14 +244,14 @@ def write_change(session: Session, change: Change, user: str, now: float) -> Don
         for ph, real in zip(fresh, next_ids(session, "arid", len(fresh)), strict=True):
             new_arids[ph] = real
         if fresh:
-            insert_tables(session, {"arrival": [
-                dataclasses.replace(after.arrivals[ph], arid=new_arids[ph]) for ph in fresh]})  # fmt: skip
+            made = [dataclasses.replace(after.arrivals[ph], arid=new_arids[ph]) for ph in fresh]
+            insert_tables(session, {"arrival": made})
         (orid,) = next_ids(session, "orid", 1)
         evid = after.evid if after.evid > 0 else next_ids(session, "evid", 1)[0]
         magids = dict(zip(sorted({m.magid for m in after.netmags}),
                           next_ids(session, "magid", len(after.netmags)), strict=True))  # fmt: skip
-        event_amps = [m for m in after.amplitudes
-                      if m.arid == -1 and any(s.ampid == m.ampid for s in after.stamags)]  # fmt: skip
+        named = {s.ampid for s in after.stamags if s.arid == -1}
+        event_amps = [m for m in after.amplitudes if m.arid == -1 and m.ampid in named]
         ampids = dict(zip([m.ampid for m in event_amps],
                           next_ids(session, "ampid", len(event_amps)), strict=True))  # fmt: skip
 
@@ -292,8 +294,8 @@ def write_change(session: Session, change: Change, user: str, now: float) -> Don
                     raise Conflict(f"event {evid} changed while {change.action} was written")
                 insert_tables(session, {"event": [Event(evid=evid, prefor=orid, auth=user,
                                                         lddate=o.lddate)]})  # fmt: skip
-        after_state = dataclasses.replace(after, origin=o, assocs=rows["assoc"],
-                                          arrivals={arid(k): v for k, v in after.arrivals.items()})  # fmt: skip
+        stored = {arid(k): v for k, v in after.arrivals.items()}
+        after_state = dataclasses.replace(after, origin=o, assocs=rows["assoc"], arrivals=stored)
         details = {
             "params": change.params,
             "before": before.summary() if before is not None else None,
@@ -340,4 +342,3 @@ def audit_trail(
         m["details"] = json.loads(m["details"] or "{}")
         out.append(AuditRow(**m))
     return out
-

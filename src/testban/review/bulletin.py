@@ -27,9 +27,7 @@ REVIEWED_CATALOG = "reviewed"
 def reviewed_condition() -> sa.ColumnElement[bool]:
     """SQL on ``origin``: an analyst's version that is not a rejection."""
     o = TABLES_SQL["origin"]
-    return sa.and_(
-        o.c.orid.in_(sa.select(review_audit_table.c.orid_after)), o.c.etype != REJECTED
-    )
+    return sa.and_(o.c.orid.in_(sa.select(review_audit_table.c.orid_after)), o.c.etype != REJECTED)
 
 
 def reviewed_orids(session: Session) -> list[int]:
