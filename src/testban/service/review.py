@@ -48,26 +48,34 @@ BULLETIN_FORMATS = {"ims1.0": "text/plain", "quakeml": "application/xml",
 class ReviewBody(BaseModel):
     """Parameters of a review action (each action reads the ones it names)."""
 
-    expect_orid: int | None = Field(None, description="The preferred orid the analyst saw; "
-                                    "409 if the event has changed since.")
+    expect_orid: int | None = Field(
+        None, description="The preferred orid the analyst saw; 409 if the event has changed since."
+    )
     reason: str | None = Field(None, description="reject: why the event is not real.")
-    arid: int | None = Field(None, description="change_arrival, associate, disassociate: "
-                             "the arrival.")
-    time: float | str | None = Field(None, description="change_arrival, add_arrival: onset "
-                                     "time, epoch s or ISO 8601 UTC.")
-    phase: str | None = Field(None, description="change_arrival, associate, add_arrival: "
-                              "phase name (P, Pn, S, Lg …).")
+    arid: int | None = Field(
+        None, description="change_arrival, associate, disassociate: the arrival."
+    )
+    time: float | str | None = Field(
+        None, description="change_arrival, add_arrival: onset time, epoch s or ISO 8601 UTC."
+    )
+    phase: str | None = Field(
+        None, description="change_arrival, associate, add_arrival: phase name (P, Pn, S, Lg …)."
+    )
     timedef: str | None = Field(None, description="change_arrival: time defining, d or n.")
     azdef: str | None = Field(None, description="change_arrival: azimuth defining, d or n.")
     slodef: str | None = Field(None, description="change_arrival: slowness defining, d or n.")
     sta: str | None = Field(None, description="add_arrival: station code.")
     chan: str | None = Field(None, description="add_arrival: channel code.")
-    depth: str | float | None = Field(None, description="relocate, merge, split, create: "
-                                      "'auto' (the locator's rule), 'free' or a fixed "
-                                      "depth in km.")
+    depth: str | float | None = Field(
+        None,
+        description="relocate, merge, split, create: "
+        "'auto' (the locator's rule), 'free' or a fixed "
+        "depth in km.",
+    )
     other: int | None = Field(None, description="merge: the event merged into this one.")
-    arids: list[int] | None = Field(None, description="split: arrivals moved to a new "
-                                    "event; create: arrivals of the new event.")
+    arids: list[int] | None = Field(
+        None, description="split: arrivals moved to a new event; create: arrivals of the new event."
+    )
     phases: dict[int, str] | None = Field(None, description="create: phase per arid "
                                           "(default: each arrival's initial phase).")  # fmt: skip
 
@@ -146,7 +154,9 @@ def router(store: Store, auth: Auth, *, title: str, docs_url: str | None = None)
         return auth.writer(request, "analyst").name
 
     def api_route(action: str) -> None:
-        path = "/api/review/events" if action == "create" else f"/api/review/events/{{evid}}/{action}"
+        path = "/api/review/events"
+        if action != "create":
+            path += f"/{{evid}}/{action}"
         doc = _doc(action)
         responses: dict[int | str, dict[str, Any]] = {
             400: {"description": "Bad parameters"}, 401: {"description": "Not logged in"},
@@ -171,7 +181,9 @@ def router(store: Store, auth: Auth, *, title: str, docs_url: str | None = None)
             @r.post(path, name=f"review_{action}", summary=action, description=doc,
                     tags=["review"], responses=responses)  # fmt: skip
             def act_on(
-                evid: int, body: ReviewBody | None = None, user: str = Depends(analyst)  # noqa: B008
+                evid: int,
+                body: ReviewBody | None = None,
+                user: str = Depends(analyst),  # noqa: B008
             ) -> JSONResponse:
                 values = body.model_dump() if body is not None else {}
                 try:
