@@ -227,7 +227,7 @@ def _new_assoc(
 ) -> Assoc:
     """An assoc row for ``arrival`` as ``phase`` (distance and azimuths when the station's
     place is known; residuals come with the next relocation)."""
-    geo: dict[str, float] = {}
+    geo: dict[str, Any] = {}
     if stations is not None and arrival.sta in stations and o.lat > -999:
         slat, slon, _ = stations[arrival.sta]
         d, esaz, seaz = distance_azimuth(o.lat, o.lon, slat, slon)
@@ -383,8 +383,8 @@ def recomputed(nv: EventVersion, stations: Stations | None = None) -> EventVersi
     screened = screen_bulletin(tables, None, auth=user)
     return dataclasses.replace(
         nv, origin=origin, netmags=netmags, stamags=stamags,
-        screens=[dataclasses.replace(r, lddate=stamp) for r in screened["screen"]],  # type: ignore[misc]
-        evchars=[dataclasses.replace(r, lddate=stamp) for r in screened["evchar"]],  # type: ignore[misc]
+        screens=[dataclasses.replace(r, lddate=stamp) for r in screened["screen"]],  # type: ignore[call-arg, misc]
+        evchars=[dataclasses.replace(r, lddate=stamp) for r in screened["evchar"]],  # type: ignore[call-arg, misc]
     )  # fmt: skip
 
 

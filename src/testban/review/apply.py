@@ -258,7 +258,7 @@ def write_change(session: Session, change: Change, user: str, now: float) -> Don
         def arid(a: int) -> int:
             return new_arids.get(a, a)
 
-        common = {"orid": orid, "evid": evid}
+        common: dict[str, Any] = {"orid": orid, "evid": evid}
         o = dataclasses.replace(
             after.origin, **common, mbid=magids.get(after.origin.mbid, -1),
             msid=magids.get(after.origin.msid, -1), mlid=magids.get(after.origin.mlid, -1),
@@ -307,7 +307,7 @@ def write_change(session: Session, change: Change, user: str, now: float) -> Don
                 orid_after=orid, details=json.dumps(details, sort_keys=True),
             )
         )  # fmt: skip
-        audit_ids.append(int(res.inserted_primary_key[0]))  # type: ignore[index]
+        audit_ids.append(int(res.inserted_primary_key[0]))  # type: ignore[attr-defined]
         versions.append((evid, before_orid, orid))
     return Done(change.action, versions, audit_ids)
 

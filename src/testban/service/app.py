@@ -78,7 +78,7 @@ def create_app(
         async def closed_reads(request: Request, call_next: Any) -> Response:
             path = request.url.path
             if path.startswith(OPEN_PATHS) or auth.session(request) is not None:
-                return await call_next(request)  # type: ignore[no-any-return]
+                return await call_next(request)
             if request.method == "GET" and "text/html" in request.headers.get("accept", ""):
                 return RedirectResponse(f"/login?next={path}", status_code=303)
             return JSONResponse({"detail": "log in first"}, status_code=401,

@@ -120,9 +120,9 @@ class Auth:
 
     def session(self, request: Request) -> Session | None:
         """The request's authenticated session (bearer first, then cookie), or None."""
-        cached = getattr(request.state, "auth_session", False)
-        if cached is not False:
-            return cached  # type: ignore[no-any-return]
+        if hasattr(request.state, "auth_session"):
+            cached: Session | None = request.state.auth_session
+            return cached
         found: Session | None = None
         header = request.headers.get("authorization", "")
         scheme, _, token = header.partition(" ")
