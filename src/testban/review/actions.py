@@ -332,6 +332,12 @@ def relocated(
     magnitudes and screening recomputed; assoc rows of unknown stations are kept as
     non-defining."""
     placed = [a for a in nv.assocs if a.arid in nv.arrivals]
+    unknown = sorted({a.sta for a in placed} - set(stations))
+    if len(unknown) == len({a.sta for a in placed}):
+        raise ReviewError(
+            f"no coordinates for the stations of event {nv.evid} ({', '.join(unknown[:5])}"
+            f"{' …' if len(unknown) > 5 else ''}): load their site rows into the store"
+        )
     try:
         loc = locate(
             (list(nv.arrivals.values()), placed), stations,
