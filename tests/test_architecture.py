@@ -32,6 +32,7 @@ LAYERS = {
     "compare": 4,
     "calibrate": 4,
     "pipeline": 5,
+    "review": 5,  # analyst review: locate, magnitude, screening, bulletin, store
     "describe": 5,
     "store": 4,
     "bulletin": 4,

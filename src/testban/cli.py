@@ -861,8 +861,16 @@ def serve(
         bool,
         typer.Option(help="Start the server in the background, print its URL and PID, return."),
     ] = False,
+    require_login: Annotated[
+        bool,
+        typer.Option(
+            help="Every page and query needs a login (default: reads are open; "
+            "review writes always need an analyst)."
+        ),
+    ] = False,
 ) -> None:
-    """Serve the bulletin: FDSN event web service and pages (map, list, event)."""
+    """Serve the bulletin: FDSN event web service, pages (map, list, event) and analyst
+    review (`testban user add` first). Listens on 127.0.0.1 unless --host 0.0.0.0 opens it."""
     import socket
 
     if port == 0 or not _port_free(host, port):
@@ -871,14 +879,14 @@ def serve(
             port = sock.getsockname()[1]
     url = f"http://{host}:{port}/"
     if background:
-        pid = _serve_in_background(store, host, port)
+        pid = _serve_in_background(store, host, port, require_login)
         console.print(f"testban web page: {url}  (FDSN: {url}fdsnws/event/1/)")
         console.print(f"stop it with: kill {pid}")
         return
     from testban.service import serve as run_server
 
     console.print(f"testban web page: {url}  (FDSN: {url}fdsnws/event/1/); stop with Ctrl-C")
-    run_server(store, host=host, port=port, log_level="warning")
+    run_server(store, host=host, port=port, log_level="warning", open_reads=not require_login)
 
 
 @app.command()
@@ -957,10 +965,11 @@ def _port_free(host: str, port: int) -> bool:
         return sock.connect_ex((host, port)) != 0
 
 
-def _serve_in_background(store: Path, host: str, port: int) -> int:
+def _serve_in_background(store: Path, host: str, port: int, require_login: bool = False) -> int:
     """Start ``testban serve`` detached; wait until it answers; return its PID."""
     import subprocess
     import time
+    import urllib.error
     import urllib.request
 
     log = store.with_name("server.log")
@@ -974,6 +983,7 @@ def _serve_in_background(store: Path, host: str, port: int) -> int:
         host,
         "--port",
         str(port),
+        *(["--require-login"] if require_login else []),
     ]
     with open(log, "w") as fh:
         proc = subprocess.Popen(cmd, stdout=fh, stderr=fh, start_new_session=True)
@@ -981,6 +991,8 @@ def _serve_in_background(store: Path, host: str, port: int) -> int:
     for _ in range(100):
         try:
             urllib.request.urlopen(f"http://{host}:{port}/fdsnws/event/1/version", timeout=1)
+            return proc.pid
+        except urllib.error.HTTPError:  # it answers (401 when reads need a login)
             return proc.pid
         except OSError:
             if proc.poll() is not None:
@@ -1526,3 +1538,123 @@ def source_term_(
     for path in inv.write_source_term(st, cells, out):
         console.print(f"  wrote {path}")
     console.print(inv.summary_text(st, cells), highlight=False)
+
+
+# ------------------------------------------------------------ users and analyst review
+
+user_app = typer.Typer(help="Users of the web service (viewer, analyst, admin).",
+                       no_args_is_help=True)  # fmt: skip
+app.add_typer(user_app, name="user")
+review_app = typer.Typer(help="Analyst review: the audit trail and the reviewed bulletin.",
+                         no_args_is_help=True)  # fmt: skip
+app.add_typer(review_app, name="review")
+StoreOption = Annotated[str, typer.Option(help="Store: an SQLite file or a database URL.")]
+
+
+@user_app.command("add")
+def user_add(
+    name: Annotated[str, typer.Argument(help="User name (the auth of what they write).")],
+    store: StoreOption,
+    role: Annotated[str, typer.Option(help="viewer, analyst or admin.")] = "analyst",
+    password_stdin: Annotated[
+        bool, typer.Option(help="Read the password from standard input (one line).")
+    ] = False,
+) -> None:
+    """Add a user (or set an existing user's role and password); the password is asked
+    for, or read from standard input with --password-stdin, and stored as an argon2 hash."""
+    from testban.review import UserError, add_user
+    from testban.store import open_store
+
+    if password_stdin:
+        password = sys.stdin.readline().rstrip("\n")
+    else:
+        password = typer.prompt("Password", hide_input=True, confirmation_prompt=True)
+    try:
+        with open_store(store) as st, st.session() as s:
+            user = add_user(s, name, role, password)
+    except UserError as exc:
+        err_console.print(str(exc))
+        raise typer.Exit(1) from None
+    console.print(f"user {user.name} ({user.role}) saved in {store}")
+
+
+@user_app.command("list")
+def user_list(store: StoreOption) -> None:
+    """List the users and their roles."""
+    from testban.review import list_users
+    from testban.store import open_store
+
+    with open_store(store) as st, st.session() as s:
+        users = list_users(s)
+    for u in users:
+        console.print(f"{u.name}\t{u.role}", highlight=False)
+    if not users:
+        console.print("no users (add one with `testban user add NAME --store …`)")
+
+
+@user_app.command("remove")
+def user_remove(
+    name: Annotated[str, typer.Argument(help="User name.")], store: StoreOption
+) -> None:
+    """Remove a user (what they wrote stays, under their name)."""
+    from testban.review import UserError, remove_user
+    from testban.store import open_store
+
+    try:
+        with open_store(store) as st, st.session() as s:
+            remove_user(s, name)
+    except UserError as exc:
+        err_console.print(str(exc))
+        raise typer.Exit(1) from None
+    console.print(f"user {name} removed")
+
+
+@review_app.command("export")
+def review_export(
+    store: StoreOption,
+    out: Annotated[Path, typer.Option(help="Output file.")],
+    format: Annotated[
+        str, typer.Option("--format", help="ims1.0, quakeml, csv or geojson.")
+    ] = "ims1.0",
+    automatic: Annotated[
+        str | None,
+        typer.Option(help="Write the automatic bulletin of this author (e.g. testban) instead."),
+    ] = None,
+) -> None:
+    """Write the reviewed bulletin (LEB/REB-like: events an analyst reviewed and did not
+    reject), or with --automatic the automatic one beside it."""
+    from testban.bulletin import BulletinError
+    from testban.review import write_reviewed
+    from testban.store import open_store
+
+    try:
+        with open_store(store) as st, st.session() as s:
+            path, n = write_reviewed(s, out, format, auth=automatic)
+    except BulletinError as exc:
+        err_console.print(f"cannot write the bulletin: {exc}")
+        raise typer.Exit(1) from None
+    kind = f"automatic ({automatic})" if automatic else "reviewed"
+    console.print(f"{n} {kind} events written to {path} ({format})")
+
+
+@review_app.command("audit")
+def review_audit(
+    store: StoreOption,
+    evid: Annotated[int | None, typer.Option(help="Only this event.")] = None,
+    limit: Annotated[int, typer.Option(help="At most this many rows, newest first.")] = 50,
+) -> None:
+    """The audit trail: who did what to which event (origin before → after)."""
+    from obspy import UTCDateTime
+
+    from testban.review import audit_trail
+    from testban.store import open_store
+
+    with open_store(store) as st, st.session() as s:
+        rows = audit_trail(s, evid, limit)
+    for a in rows:
+        params = a.details.get("params") or {}
+        console.print(
+            f"{a.id}\t{UTCDateTime(a.time).isoformat()[:19]}\t{a.user}\t{a.action}\tevid "
+            f"{a.evid}\t{a.orid_before} → {a.orid_after}\t{params}",
+            highlight=False, markup=False,
+        )  # fmt: skip

@@ -56,7 +56,7 @@ def test_obspy_client_discovers_the_event_service(fdsn: Client) -> None:
     for name in ("starttime", "endtime", "minlatitude", "maxradius", "minmagnitude", "orderby",
                  "eventtype"):  # fmt: skip
         assert name in params
-    assert fdsn.services["available_event_catalogs"] == {"testban"}
+    assert fdsn.services["available_event_catalogs"] == {"testban", "reviewed"}
     assert fdsn.services["available_event_contributors"] == {"synth", "testban"}
 
 
@@ -283,7 +283,7 @@ def test_version_wadl_catalogs(live_url: str) -> None:
     assert "eventtype" in parsed and parsed["eventtype"]["type"] is str
     assert 'name="eventtype"' in wadl
     status, xml = _get(live_url, "/fdsnws/event/1/catalogs")
-    assert parse_simple_xml(xml.encode()) == {"catalogs": {"testban"}}
+    assert parse_simple_xml(xml.encode()) == {"catalogs": {"testban", "reviewed"}}
 
 
 def test_too_many_events_is_413(store: Store) -> None:

@@ -39,6 +39,7 @@ ETYPES: dict[str, tuple[str, str]] = {
     "me": ("mining explosion", "km"),
     "qb": ("quarry blast", "km"),  # ISF has no quarry blast either: "mining explosion"
     "ls": ("landslide", "ls"),
+    "nx": ("not existing", "uk"),  # an event an analyst rejected (testban.review)
 }
 #: QuakeML event type → CSS3.0 ``etype`` (the inverse of :data:`ETYPES`, and neighbours).
 QUAKEML_ETYPES: dict[str, str] = {
@@ -53,6 +54,7 @@ QUAKEML_ETYPES: dict[str, str] = {
     "quarry blast": "qb",
     "landslide": "ls",
     "rockslide": "ls",
+    "not existing": "nx",
 }
 
 #: testban/IDC network magnitude names → IMS1.0 names (a5 wide); others are written as is.

@@ -14,16 +14,27 @@ import os
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
+from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.openapi.docs import get_swagger_ui_html
-from fastapi.responses import HTMLResponse
+from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 
-from testban.service import fdsn, fdsn_dataselect, fdsn_station, pages, radionuclide_pages
+from testban.service import auth as auth_
+from testban.service import (
+    fdsn,
+    fdsn_dataselect,
+    fdsn_station,
+    pages,
+    radionuclide_pages,
+    review,
+)
 from testban.store import Store, open_store
 
 STATIC = Path(__file__).parent / "static"
+#: Paths open even when reads need a login (the login itself, its assets, the token).
+OPEN_PATHS = ("/login", "/static/", "/api/auth/token")
 SWAGGER = STATIC / "vendor" / "swagger-ui"
 
 
@@ -33,12 +44,19 @@ def create_app(
     catalog: str = "testban",
     title: str = "testban",
     max_events: int = 20000,
+    secret: bytes | None = None,
+    open_reads: bool = True,
+    secure_cookies: bool = False,
 ) -> FastAPI:
     """A FastAPI application serving the store at ``store_target`` (path, URL or Store).
 
     ``catalog`` is the catalog name the FDSN service reports; ``max_events`` the most
     events one FDSN query returns (more is an HTTP 413 asking for a narrower query).
-    A store opened here is closed when the application shuts down.
+    A store opened here is closed when the application shuts down. Writes (analyst
+    review) need a login (:mod:`testban.service.auth`); ``open_reads=False`` makes every
+    read need one too; ``secret`` signs sessions (default ``$TESTBAN_SECRET``, else a
+    random one per process); ``secure_cookies`` marks the session cookie ``Secure``
+    (behind HTTPS).
     """
     own = not isinstance(store_target, Store)
     store = open_store(store_target) if not isinstance(store_target, Store) else store_target
@@ -59,6 +77,20 @@ def create_app(
         lifespan=lifespan,
     )
     app.state.store = store
+    auth = auth_.Auth(store, secret, open_reads=open_reads, secure_cookies=secure_cookies)
+    app.state.auth = auth
+    if not open_reads:
+
+        @app.middleware("http")
+        async def closed_reads(request: Request, call_next: Any) -> Response:
+            path = request.url.path
+            if path.startswith(OPEN_PATHS) or auth.session(request) is not None:
+                return await call_next(request)
+            if request.method == "GET" and "text/html" in request.headers.get("accept", ""):
+                return RedirectResponse(f"/login?next={path}", status_code=303)
+            return JSONResponse({"detail": "log in first"}, status_code=401,
+                                headers={"WWW-Authenticate": "Bearer"})  # fmt: skip
+
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     app.include_router(fdsn.router(store, catalog=catalog, max_events=max_events))
     app.include_router(fdsn_station.router(store))
@@ -68,6 +100,8 @@ def create_app(
     app.include_router(
         radionuclide_pages.router(store, title=title, docs_url="/docs" if docs else None)
     )
+    app.include_router(auth_.router(auth, title=title, docs_url="/docs" if docs else None))
+    app.include_router(review.router(store, auth, title=title, docs_url="/docs" if docs else None))
 
     if docs:
 
@@ -100,8 +134,11 @@ def serve(
     port: int = 8000,
     *,
     log_level: str = "info",
+    open_reads: bool = True,
 ) -> None:
-    """Serve the store at ``store_target`` on ``http://host:port/`` until interrupted."""
+    """Serve the store at ``store_target`` on ``http://host:port/`` until interrupted
+    (``open_reads=False``: every read needs a login too)."""
     import uvicorn
 
-    uvicorn.run(create_app(store_target), host=host, port=port, log_level=log_level)
+    app = create_app(store_target, open_reads=open_reads)
+    uvicorn.run(app, host=host, port=port, log_level=log_level)

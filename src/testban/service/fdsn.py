@@ -19,6 +19,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import PlainTextResponse, Response
 
 from testban.bulletin import to_catalog
+from testban.review.bulletin import REVIEWED_CATALOG, reviewed_condition
 from testban.service.eventtypes import etype_condition, quakeml_type, screening_condition
 from testban.service.params import (
     PARAMETERS,
@@ -184,6 +185,8 @@ def find_events(store: Store, q: EventQuery, limit: int | None) -> list[StoredEv
         conds.append(etype_condition(q.eventtypes))
     if q.screening is not None:
         conds.append(screening_condition(q.screening))
+    if q.catalog == REVIEWED_CATALOG:  # the analysts' bulletin (LEB/REB-like)
+        conds.append(reviewed_condition())
     where = sa.and_(*conds) if conds else None
     with store.session() as session:
         return query_events(
@@ -193,7 +196,7 @@ def find_events(store: Store, q: EventQuery, limit: int | None) -> list[StoredEv
 
 def run_query(store: Store, q: EventQuery, catalog: str, max_events: int) -> list[StoredEvent]:
     """Events of a parsed query; :class:`FDSNError` 413 beyond ``max_events``."""
-    if q.catalog is not None and q.catalog != catalog:
+    if q.catalog is not None and q.catalog not in (catalog, REVIEWED_CATALOG):
         return []
     limit = max_events + 1 if q.limit is None else min(q.limit, max_events + 1)
     events = find_events(store, q, limit)
@@ -271,8 +274,9 @@ def router(store: Store, *, catalog: str, max_events: int) -> APIRouter:
 
     @r.get("/catalogs", response_class=Response)
     def catalogs() -> Response:
-        """The catalogs served (one: this store)."""
-        return Response(_simple_xml("Catalog", [catalog]), media_type="application/xml")
+        """The catalogs served: this store's, and its reviewed bulletin (``reviewed``)."""
+        names = [catalog, REVIEWED_CATALOG]
+        return Response(_simple_xml("Catalog", names), media_type="application/xml")
 
     @r.get("/contributors", response_class=Response)
     def contributors_xml() -> Response:

@@ -30,6 +30,7 @@ from testban.records.css30 import (
     Site,
     Stamag,
 )
+from testban.review import REJECTED, audit_trail
 from testban.service.eventtypes import quakeml_type
 from testban.service.fdsn import find_events
 from testban.service.params import BadRequest, EventQuery, parse_query
@@ -135,7 +136,7 @@ def event_detail(store: Store, ev: StoredEvent) -> dict[str, Any]:
         arr = arrivals.get(a.arid)
         phases.append(
             {
-                "sta": a.sta, "phase": text(a.phase),
+                "arid": a.arid, "sta": a.sta, "phase": text(a.phase),
                 "time": iso_time(arr.time, 3) if arr is not None else "",
                 "delta": fmt(a.delta, ".2f", -1.0), "esaz": fmt(a.esaz, ".1f"),
                 "seaz": fmt(a.seaz, ".1f"), "timeres": fmt(a.timeres, ".2f"),
@@ -181,6 +182,24 @@ def event_detail(store: Store, ev: StoredEvent) -> dict[str, Any]:
         "screening": criterion_views(screens),
         "plots": {k: Markup(v) for k, v in plots.items() if v},
     }
+
+
+def review_state(store: Store, request: Request, o: Origin) -> dict[str, Any]:
+    """What the event page's review panel shows: the analyst's status of the event, its
+    audit trail, the outcome of the last form, and the session (user, CSRF token)."""
+    with store.session() as session:
+        trail = audit_trail(session, o.evid) if o.evid > 0 else []
+    auth = getattr(request.app.state, "auth", None)
+    ctx = auth.page_context(request) if auth is not None else {"user": None, "csrf_token": ""}
+    last = next((a for a in trail if a.orid_after == o.orid), None)
+    reason = ""
+    if last is not None:
+        reason = str(last.details.get("params", {}).get("reason", ""))
+    return {
+        "trail": trail, "last": last, "rejected": o.etype == REJECTED, "reason": reason,
+        "error": request.query_params.get("review_error"),
+        "done": request.query_params.get("reviewed"), "orid": o.orid, **ctx,
+    }  # fmt: skip
 
 
 def _etype_label(etype: str) -> str:
@@ -267,6 +286,7 @@ def router(store: Store, *, title: str, docs_url: str | None = None) -> APIRoute
 
         return page(
             request, "event.html", ev=summary, d=detail, rn=event_radionuclide(store, ev.origin),
+            review=review_state(store, request, ev.origin),
             geojson=_json_script(detail.pop("geojson")), wf=wf, wf_caption=CAPTION,
             wf_svg=Markup(render_svg(wf)) if wf.available else None,
         )  # fmt: skip

@@ -110,7 +110,8 @@ PARAMETERS: tuple[Param, ...] = (
     Param("offset", "int", "Return events from this position (1 is the first).", (), 1, None,
           default="1"),
     Param("orderby", "choice", "Order of the events.", (), choices=ORDERBY, default="time"),
-    Param("catalog", "str", "Only events of this catalog (see /catalogs)."),
+    Param("catalog", "str", "Only events of this catalog (see /catalogs); 'reviewed': "
+          "the reviewed bulletin (events an analyst reviewed and did not reject)."),
     Param("contributor", "str", "Only events of this contributor (see /contributors)."),
     Param("format", "choice", "Response format.", (), choices=FORMATS, default="xml"),
     Param("nodata", "choice", "HTTP status when nothing matches.", (),

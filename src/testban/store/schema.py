@@ -4,8 +4,9 @@ Every column comes from the record dataclasses: its name, its kind (``a`` → ``
 wide as the wider of the CSS3.0 and IDC formats, ``i`` → ``INTEGER``/``BIGINT``, ``f`` →
 ``DOUBLE PRECISION``) and its CSS3.0 null value (stored as is, so that a row reads back
 as the record it was written from; columns are ``NOT NULL`` as in CSS3.0). Only the keys
-and indexes are declared here. Two tables are testban's own: ``run`` (processing state
-per window, so that a run can resume) and ``lastid`` (CSS3.0's id counters).
+and indexes are declared here. Tables of testban's own: ``run`` (processing state per
+window, so that a run can resume), ``lastid`` (CSS3.0's id counters), ``users`` and
+``review_audit`` (analyst review, :mod:`testban.review`).
 """
 
 from __future__ import annotations
@@ -141,3 +142,32 @@ def row_to_record(table: str, row: Any) -> Record:
     cls = TABLES[table]
     mapping = row._mapping if hasattr(row, "_mapping") else row
     return cls(**{f.name: mapping[f.name] for f in dataclasses.fields(cls)})
+
+
+#: Who may use the service: a name (the ``auth`` of the rows an analyst writes, so at most
+#: 15 characters as CSS3.0's ``auth``), a role (viewer, analyst, admin) and an argon2 hash.
+users_table = sa.Table(
+    "users",
+    metadata,
+    sa.Column("name", sa.String(15), primary_key=True),
+    sa.Column("role", sa.String(8), nullable=False),
+    sa.Column("hash", sa.String(255), nullable=False),
+    sa.Column("created", sa.Double, nullable=False),
+)
+
+#: One row per analyst review action: who, when, what, the preferred origin before and
+#: after (``-1``: none), and a JSON document of the before/after state and parameters.
+review_audit_table = sa.Table(
+    "review_audit",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("time", sa.Double, nullable=False),
+    sa.Column("user", sa.String(15), nullable=False),
+    sa.Column("action", sa.String(16), nullable=False),
+    sa.Column("evid", sa.BigInteger, nullable=False),
+    sa.Column("orid_before", sa.BigInteger, nullable=False, default=-1),
+    sa.Column("orid_after", sa.BigInteger, nullable=False, default=-1),
+    sa.Column("details", sa.Text, nullable=False, default="{}"),
+    sa.Index("ix_review_audit_evid", "evid"),
+    sa.Index("ix_review_audit_orid_after", "orid_after"),
+)

@@ -35,7 +35,7 @@ from testban.store.db import (
     next_ids,
     read_rows,
 )
-from testban.store.schema import TABLES_SQL
+from testban.store.schema import TABLES_SQL, review_audit_table
 
 log = logging.getLogger(__name__)
 
@@ -48,6 +48,7 @@ __all__ = [
     "replace_arrivals",
     "replace_events",
     "replace_window",
+    "reviewed_arids",
     "taken_arrivals",
     "window_detections",
 ]
@@ -73,6 +74,15 @@ def _in_window(t: sa.Table, t0: float, t1: float) -> sa.ColumnElement[bool]:
     return sa.and_(t.c.time >= t0, t.c.time < t1)
 
 
+def reviewed_arids(session: Session, arids: sa.Select[Any] | Sequence[int]) -> set[int]:
+    """Those of ``arids`` associated with a reviewed origin (an origin an analyst wrote,
+    :mod:`testban.review`): re-running a window never deletes them."""
+    tas = TABLES_SQL["assoc"]
+    reviewed = sa.select(review_audit_table.c.orid_after)
+    stmt = sa.select(tas.c.arid).where(tas.c.orid.in_(reviewed), tas.c.arid.in_(arids))
+    return set(session.scalars(stmt).all())
+
+
 def replace_window(
     session: Session,
     t0: float,
@@ -94,7 +104,8 @@ def replace_window(
     ``amplitude`` rows. Then inserts ``tables`` (``{table: rows}``). All of it happens in
     one transaction, so re-running a window never duplicates its events and an exception
     part-way (here or in the caller's enclosing transaction) leaves the store unchanged.
-    Origins of other authors (reviewed events) are never touched.
+    Origins of other authors (reviewed events) are never touched, nor are the arrivals
+    associated with reviewed origins (:func:`reviewed_arids`).
 
     Every new origin must have author ``auth`` and a time in the window (an origin outside
     would survive the next re-run and be duplicated), and so must every new arrival (author
@@ -128,6 +139,9 @@ def replace_window(
         if "arrival" in materialised:
             a = TABLES_SQL["arrival"]
             arids = sa.select(a.c.arid).where(a.c.auth == arrival_auth, _in_window(a, t0, t1))
+            kept = reviewed_arids(session, arids)
+            if kept:
+                arids = arids.where(a.c.arid.not_in(sorted(kept)))
             amp = TABLES_SQL["amplitude"]
             deleted["amplitude"] += _delete(session, amp, amp.c.arid.in_(arids))
             deleted["arrival"] = _delete(session, a, a.c.arid.in_(arids))
@@ -159,7 +173,9 @@ def replace_arrivals(
     its amplitudes their ampids), so re-running detection over a window leaves the
     arrivals, and every ``assoc`` row pointing at them, as they were. Stored arrivals not
     produced again are deleted with their ``amplitude`` and ``assoc`` rows; new ones get
-    ids from ``lastid``. Returns the rows as stored (final ids) and the counts.
+    ids from ``lastid``. A stored arrival associated with a reviewed origin
+    (:func:`reviewed_arids`) is never deleted, produced again or not: review work survives
+    a re-run. Returns the rows as stored (final ids) and the counts.
     """
     if not t0 < t1:
         raise StoreError(f"empty window [{t0}, {t1})")
@@ -190,13 +206,18 @@ def replace_arrivals(
         out_amp = [
             _with(m, arid=k[0], ampid=i) for m, k, i in zip(amps, amp_keys, ampids, strict=True)
         ]
-        gone = [a.arid for a in old if a.arid not in kept_old]  # type: ignore[attr-defined]
+        protected = reviewed_arids(session, sa.select(ta.c.arid).where(in_window)) - kept_old
+        gone = [a.arid for a in old if a.arid not in kept_old | protected]  # type: ignore[attr-defined]
         deleted = {"assoc": 0, "amplitude": 0, "arrival": 0}
-        old_arids = sa.select(ta.c.arid).where(in_window)
+        replaced = in_window
+        if protected:
+            replaced = sa.and_(in_window, ta.c.arid.not_in(sorted(protected)))
+            log.info("window [%.0f, %.0f): %d reviewed detections kept", t0, t1, len(protected))
+        old_arids = sa.select(ta.c.arid).where(replaced)
         deleted["amplitude"] = _delete(session, tm, tm.c.arid.in_(old_arids))
         for i in range(0, len(gone), _CHUNK):
             deleted["assoc"] += _delete(session, tas, tas.c.arid.in_(gone[i : i + _CHUNK]))
-        deleted["arrival"] = _delete(session, ta, in_window)
+        deleted["arrival"] = _delete(session, ta, replaced)
         inserted = {"arrival": _insert(session, "arrival", out_arr)}
         inserted["amplitude"] = _insert(session, "amplitude", out_amp)
     return out_arr, out_amp, Replaced(deleted, inserted)
@@ -253,13 +274,24 @@ def replace_events(
         (m.orid, m.magtype): m.magid  # type: ignore[attr-defined]
         for m in read_rows(session, "netmag", tn.c.orid.in_(old_orids))
     }
-    old_evid = {
-        e.prefor: e.evid  # type: ignore[attr-defined]
+    # An origin kept keeps its evid: that of its event row, or (an automatic origin of an
+    # event an analyst reviewed, whose preferred origin is now the analyst's) its own.
+    old_evid = {o.orid: o.evid for o in old if o.evid > 0}  # type: ignore[attr-defined]
+    old_evid.update(
+        (e.prefor, e.evid)  # type: ignore[attr-defined]
         for e in read_rows(session, "event", te.c.prefor.in_(old_orids))
-    }
+    )
     orids = keep_ids(session, "orid", [origin_key(o) for o in origins], old_orid)  # type: ignore[arg-type]
     orid_of = {o.orid: i for o, i in zip(origins, orids, strict=True)}  # type: ignore[attr-defined]
     evids = keep_ids(session, "evid", orids, old_evid)
+    # Events whose preferred origin is not one of the window's automatic origins (reviewed
+    # events) keep their event row; their automatic origins are replaced beside it.
+    reviewed = {
+        e.evid  # type: ignore[attr-defined]
+        for e in read_rows(
+            session, "event", sa.and_(te.c.evid.in_(evids), te.c.prefor.not_in(old_orids))
+        )
+    }
     evid_of = {o.orid: e for o, e in zip(origins, evids, strict=True)}  # type: ignore[attr-defined]
     netmags = list(tables.get("netmag", []))
     mag_keys = sorted({(orid_of[m.orid], m.magtype) for m in netmags})  # type: ignore[attr-defined]
@@ -323,7 +355,11 @@ def replace_events(
             evid=lambda m: evid_of[m.orid],
             ampid=lambda m: ampid_of.get(m.ampid, m.ampid) if m.arid == -1 else m.ampid,
         ),  # fmt: skip
-        "event": [Event(evid=o.evid, prefor=o.orid, auth=auth) for o in new_origins],  # type: ignore[attr-defined]
+        "event": [
+            Event(evid=o.evid, prefor=o.orid, auth=auth)  # type: ignore[attr-defined]
+            for o in new_origins
+            if o.evid not in reviewed  # type: ignore[attr-defined]
+        ],
     }
     if event_amps:
         rows["amplitude"] = [_with(a, ampid=ampid_of[a.ampid]) for a in event_amps]  # type: ignore[attr-defined]
