@@ -174,10 +174,13 @@ def main() -> None:
     sh(*run_args, cwd=cwd)
     out["run_s"] = round(time.time() - t, 1)
     from testban.io.css30 import read_tables
-    from testban.store import insert_tables, open_store
+    from testban.store import insert_tables, open_store, read_rows
 
-    with open_store(store) as st, st.session() as s:
-        insert_tables(s, {"site": read_tables(cwd / "sim", ["site"])["site"]})
+    with open_store(store) as st, st.session() as s:  # `testban run` stores its stations;
+        have = {r.sta for r in read_rows(s, "site")}  # type: ignore[attr-defined]
+        sites = [r for r in read_tables(cwd / "sim", ["site"])["site"] if r.sta not in have]  # type: ignore[attr-defined]
+        insert_tables(s, {"site": sites})  # the rest (none today) from the simulation
+        out["sites_stored_by_run"] = len(have)
     sh("user", "add", "alice", "--store", str(store), "--role", "analyst", "--password-stdin",
        cwd=cwd, stdin="alice-password\n")  # fmt: skip
     sh("user", "add", "vic", "--store", str(store), "--role", "viewer", "--password-stdin",
