@@ -12,7 +12,7 @@ from __future__ import annotations
 import io
 import threading
 from datetime import UTC, datetime
-from xml.sax.saxutils import escape, quoteattr
+from xml.sax.saxutils import escape
 
 import sqlalchemy as sa
 from fastapi import APIRouter, Request
@@ -21,6 +21,7 @@ from fastapi.responses import PlainTextResponse, Response
 from testban.bulletin import to_catalog
 from testban.review.bulletin import REVIEWED_CATALOG, reviewed_condition
 from testban.service.eventtypes import etype_condition, quakeml_type, screening_condition
+from testban.service.fdsn_common import wadl as common_wadl
 from testban.service.params import (
     PARAMETERS,
     BadRequest,
@@ -78,48 +79,11 @@ def error_response(request: Request, status: int, message: str) -> PlainTextResp
 
 def wadl(base_url: str) -> str:
     """The WADL of the event service at ``base_url`` (ending in ``/fdsnws/event/1/``)."""
-    lines = [
-        '<?xml version="1.0" encoding="UTF-8"?>',
-        '<application xmlns="http://wadl.dev.java.net/2009/02" '
-        'xmlns:xs="http://www.w3.org/2001/XMLSchema">',
-        f"  <resources base={quoteattr(base_url)}>",
-        '    <resource path="/">',
-        '      <method name="GET" id="root"><response><representation mediaType="text/html"/>'
-        "</response></method>",
-        "    </resource>",
-        '    <resource path="query">',
-        '      <method name="GET" id="query">',
-        "        <request>",
-    ]
-    for p in PARAMETERS:
-        attrs = f'name="{p.name}" style="query" type="{p.wadl_type}"'
-        if p.default is not None:
-            attrs += f" default={quoteattr(p.default)}"
-        lines.append(f"          <param {attrs}>")
-        lines.append(f"            <doc title={quoteattr(p.name)}>{escape(p.doc)}</doc>")
-        lines.extend(f"            <option value={quoteattr(c)}/>" for c in p.choices)
-        lines.append("          </param>")
-    lines += [
-        "        </request>",
-        '        <response status="200">',
-        '          <representation mediaType="application/xml"/>',
-        '          <representation mediaType="text/plain"/>',
-        "        </response>",
-        '        <response status="204 400 404 413 500 503">',
-        '          <representation mediaType="text/plain"/>',
-        "        </response>",
-        "      </method>",
-        "    </resource>",
-    ]
-    for path, media in (("version", "text/plain"), ("catalogs", "application/xml"),
-                        ("contributors", "application/xml"),
-                        ("application.wadl", "application/xml")):  # fmt: skip
-        lines.append(
-            f'    <resource path="{path}"><method name="GET"><response>'
-            f'<representation mediaType="{media}"/></response></method></resource>'
-        )
-    lines += ["  </resources>", "</application>", ""]
-    return "\n".join(lines)
+    return common_wadl(
+        base_url, PARAMETERS, ("application/xml", "text/plain"), root_media="text/html",
+        post=False, errors="204 400 404 413 500 503",
+        resources=(("catalogs", "application/xml"), ("contributors", "application/xml")),
+    )  # fmt: skip
 
 
 def text_rows(events: list[StoredEvent], catalog: str) -> str:

@@ -12,14 +12,14 @@ from __future__ import annotations
 
 import fnmatch
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 from xml.sax.saxutils import escape, quoteattr
 
-from fastapi import Request
-from fastapi.responses import PlainTextResponse
+from fastapi import APIRouter, Request
+from fastapi.responses import PlainTextResponse, Response
 
 from testban.service.params import BadRequest, Param, _convert, parse_time
 
@@ -186,15 +186,25 @@ def error_response(
     return PlainTextResponse(body, status_code=status)
 
 
-def wadl(base_url: str, params: Sequence[Param], media: Sequence[str]) -> str:
-    """The WADL of a service at ``base_url`` with query ``params`` (GET and POST)."""
+def wadl(
+    base_url: str,
+    params: Sequence[Param],
+    media: Sequence[str],
+    *,
+    root_media: str = "text/plain",
+    post: bool = True,
+    errors: str = "204 400 404 413 500",
+    resources: Sequence[tuple[str, str]] = (),
+) -> str:
+    """The WADL of an FDSN service at ``base_url`` with query ``params`` (GET, and POST
+    when ``post``); ``resources``: (path, media type) of further GET resources."""
     lines = [
         '<?xml version="1.0" encoding="UTF-8"?>',
         '<application xmlns="http://wadl.dev.java.net/2009/02" '
         'xmlns:xs="http://www.w3.org/2001/XMLSchema">',
         f"  <resources base={quoteattr(base_url)}>",
         '    <resource path="/">',
-        '      <method name="GET" id="root"><response><representation mediaType="text/plain"/>'
+        f'      <method name="GET" id="root"><response><representation mediaType="{root_media}"/>'
         "</response></method>",
         "    </resource>",
         '    <resource path="query">',
@@ -213,16 +223,22 @@ def wadl(base_url: str, params: Sequence[Param], media: Sequence[str]) -> str:
     lines += [
         "        </request>",
         f'        <response status="200">{reps}</response>',
-        '        <response status="204 400 404 413 500">'
-        '<representation mediaType="text/plain"/></response>',
+        f'        <response status="{errors}"><representation mediaType="text/plain"/></response>',
         "      </method>",
-        '      <method name="POST" id="postQuery">',
-        '        <request><representation mediaType="text/plain"/></request>',
-        f'        <response status="200">{reps}</response>',
-        "      </method>",
-        "    </resource>",
     ]
-    for path, mt in (("version", "text/plain"), ("application.wadl", "application/xml")):
+    if post:
+        lines += [
+            '      <method name="POST" id="postQuery">',
+            '        <request><representation mediaType="text/plain"/></request>',
+            f'        <response status="200">{reps}</response>',
+            "      </method>",
+        ]
+    lines.append("    </resource>")
+    for path, mt in (
+        ("version", "text/plain"),
+        *resources,
+        ("application.wadl", "application/xml"),
+    ):
         lines.append(
             f'    <resource path="{path}"><method name="GET"><response>'
             f'<representation mediaType="{mt}"/></response></method></resource>'
@@ -243,3 +259,46 @@ def openapi_parameters(params: Sequence[Param]) -> list[dict[str, Any]]:
         }
         for p in params
     ]
+
+
+def service_routes(
+    r: APIRouter,
+    answer: Callable[[Request, list[tuple[str, str]], str | None], Response],
+    params: Sequence[Param],
+    media: Sequence[str],
+    index: str,
+    version: str,
+) -> None:
+    """The routes every FDSN service shares: ``query`` (GET, and POST lines answered in a
+    worker thread), ``version`` and ``application.wadl`` (``index``: the route name of
+    the service's root, whose URL is the WADL's base)."""
+    responses: dict[int | str, dict[str, Any]] = {
+        200: {"content": {m: {} for m in media}},
+        204: {"description": "No data"},
+        400: {"description": "Bad request"},
+    }
+
+    @r.get("/query", responses=responses,
+           openapi_extra={"parameters": openapi_parameters(params)})  # fmt: skip
+    def query(request: Request) -> Response:
+        """The data matching the FDSN parameters of the query string."""
+        return answer(request, request.query_params.multi_items(), None)
+
+    @r.post("/query", responses=responses)
+    async def post_query(request: Request) -> Response:
+        """The same, for ``key=value`` lines and ``NET STA LOC CHA START END`` lines."""
+        from starlette.concurrency import run_in_threadpool
+
+        body = (await request.body()).decode("utf-8", errors="replace")
+        return await run_in_threadpool(answer, request, [], body)
+
+    @r.get("/version", response_class=PlainTextResponse)
+    def version_() -> str:
+        """The version of the FDSN specification implemented."""
+        return version
+
+    @r.get("/application.wadl", response_class=Response)
+    def application_wadl(request: Request) -> Response:
+        """The service described in WADL (read by ObsPy's client)."""
+        base = str(request.url_for(index))
+        return Response(wadl(base, params, media), media_type="application/xml")

@@ -31,11 +31,10 @@ from testban.service.fdsn_common import (
     NSLC_PARAMS,
     Selection,
     error_response,
-    openapi_parameters,
     parse_items,
     parse_post,
     selection_of,
-    wadl,
+    service_routes,
 )
 from testban.service.fdsn_station import DEFAULT_NETWORK
 from testban.service.params import BadRequest, Param
@@ -252,33 +251,13 @@ def router(store: Store, *, default_network: str = DEFAULT_NETWORK) -> APIRouter
             f"WADL:    {base}application.wadl\n"
         )
 
-    responses = {200: {"content": {"application/vnd.fdsn.mseed": {}}},
-                 204: {"description": "No data"}, 400: {"description": "Bad request"}}  # fmt: skip
-
-    @r.get("/query", responses=responses,  # type: ignore[arg-type]
-           openapi_extra={"parameters": openapi_parameters(PARAMETERS)})  # fmt: skip
-    def query(request: Request) -> Response:
-        """MiniSEED of the stored samples matching the FDSN dataselect parameters."""
-        return answer(request, request.query_params.multi_items(), None)
-
-    @r.post("/query", responses=responses)  # type: ignore[arg-type]
-    async def post_query(request: Request) -> Response:
-        """The same, for ``key=value`` lines and ``NET STA LOC CHA START END`` lines."""
-        from starlette.concurrency import run_in_threadpool
-
-        body = (await request.body()).decode("utf-8", errors="replace")
-        return await run_in_threadpool(answer, request, [], body)
-
-    @r.get("/version", response_class=PlainTextResponse)
-    def version() -> str:
-        """The version of the FDSN specification implemented."""
-        return SERVICE_VERSION
-
-    @r.get("/application.wadl", response_class=Response)
-    def application_wadl(request: Request) -> Response:
-        """The service described in WADL (read by ObsPy's client)."""
-        base = str(request.url_for("fdsn_dataselect_index"))
-        return Response(wadl(base, PARAMETERS, ("application/vnd.fdsn.mseed",)),
-                        media_type="application/xml")  # fmt: skip
+    service_routes(
+        r,
+        answer,
+        PARAMETERS,
+        ("application/vnd.fdsn.mseed",),
+        "fdsn_dataselect_index",
+        SERVICE_VERSION,
+    )
 
     return r

@@ -34,11 +34,10 @@ from testban.service.fdsn_common import (
     NSLC_PARAMS,
     Selection,
     error_response,
-    openapi_parameters,
     parse_items,
     parse_post,
     selection_of,
-    wadl,
+    service_routes,
 )
 from testban.service.params import BadRequest, Param
 from testban.store import Store, great_circle, read_rows
@@ -500,33 +499,13 @@ def router(store: Store, *, default_network: str = DEFAULT_NETWORK) -> APIRouter
             f"WADL:    {base}application.wadl\n"
         )
 
-    responses = {200: {"content": {"application/xml": {}, "text/plain": {}}},
-                 204: {"description": "No data"}, 400: {"description": "Bad request"}}  # fmt: skip
-
-    @r.get("/query", responses=responses,  # type: ignore[arg-type]
-           openapi_extra={"parameters": openapi_parameters(PARAMETERS)})  # fmt: skip
-    def query(request: Request) -> Response:
-        """Station metadata matching the FDSN station parameters (StationXML or text)."""
-        return answer(request, request.query_params.multi_items(), None)
-
-    @r.post("/query", responses=responses)  # type: ignore[arg-type]
-    async def post_query(request: Request) -> Response:
-        """The same, for ``key=value`` lines and ``NET STA LOC CHA START END`` lines."""
-        body = (await request.body()).decode("utf-8", errors="replace")
-        from starlette.concurrency import run_in_threadpool
-
-        return await run_in_threadpool(answer, request, [], body)
-
-    @r.get("/version", response_class=PlainTextResponse)
-    def version() -> str:
-        """The version of the FDSN specification implemented."""
-        return SERVICE_VERSION
-
-    @r.get("/application.wadl", response_class=Response)
-    def application_wadl(request: Request) -> Response:
-        """The service described in WADL (read by ObsPy's client)."""
-        base = str(request.url_for("fdsn_station_index"))
-        return Response(wadl(base, PARAMETERS, ("application/xml", "text/plain")),
-                        media_type="application/xml")  # fmt: skip
+    service_routes(
+        r,
+        answer,
+        PARAMETERS,
+        ("application/xml", "text/plain"),
+        "fdsn_station_index",
+        SERVICE_VERSION,
+    )
 
     return r
